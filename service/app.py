@@ -1,0 +1,75 @@
+"""The FastAPI app factory: wires settings, database, router, channels and domain APIs."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import Response
+
+from conversations.flows import ConversationRouter
+from conversations.hub import EventHub
+from conversations.rasa_client import RasaClient
+from conversations.views import router as conversations_router
+from service.database import Database
+from service.errors import error_body, install_error_handlers
+from service.health import router as health_router
+from service.plugins import install_domains
+from service.settings import Settings, get_settings
+
+
+class BodySizeLimit(BaseHTTPMiddleware):
+    """Refuses request bodies above the configured size before anything parses them."""
+
+    def __init__(self, app: FastAPI, max_bytes: int) -> None:
+        super().__init__(app)
+        self.max_bytes = max_bytes
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        """Checks the declared and the actual body size."""
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            return JSONResponse(error_body("payload_too_large", f"request body exceeds {self.max_bytes} bytes"),
+                                status_code=413)
+        if request.method in {"POST", "PUT", "PATCH"} and not declared:
+            body = await request.body()
+            if len(body) > self.max_bytes:
+                return JSONResponse(error_body("payload_too_large", f"request body exceeds {self.max_bytes} bytes"),
+                                    status_code=413)
+        return await call_next(request)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Builds the service; tests pass their own settings (e.g. a temporary database)."""
+    settings = settings or get_settings()
+    database = Database(settings.database_url)
+    hub = EventHub()
+    rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_seconds)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for start in app.state.startup_tasks:
+            await start(app)
+        yield
+        for stop in app.state.shutdown_tasks:
+            await stop(app)
+        await rasa.close()
+        database.dispose()
+
+    app = FastAPI(title="政务服务智能助手", version="1.0.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.database = database
+    app.state.hub = hub
+    app.state.rasa = rasa
+    app.state.router = ConversationRouter(
+        database=database, hub=hub, rasa=rasa, max_message_chars=settings.max_message_chars
+    )
+    app.state.startup_tasks = []
+    app.state.shutdown_tasks = []
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(conversations_router)
+    install_domains(app)
+    return app

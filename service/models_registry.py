@@ -1,0 +1,7 @@
+"""Imports every domain's tables so Base.metadata knows them all (Alembic and tests read it)."""
+
+import conversations.models  # noqa: F401
+
+from service.database import Base
+
+metadata = Base.metadata
