@@ -10,7 +10,7 @@ class RasaUnavailable(Exception):
 
 
 class RasaClient:
-    """Talks to Rasa's router channel webhook and its HTTP API."""
+    """Talks to Rasa's REST channel webhook and its HTTP API."""
 
     def __init__(self, base_url: str, token: str, timeout: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
@@ -24,7 +24,7 @@ class RasaClient:
         """Sends a citizen message and returns the bot's replies."""
         body = {"sender": sender, "message": text, "metadata": metadata or {}}
         try:
-            response = await self._client.post("/webhooks/router/webhook", json=body)
+            response = await self._client.post("/webhooks/rest/webhook", json=body)
             response.raise_for_status()
             replies = response.json()
         except (httpx.HTTPError, ValueError) as exc:
