@@ -1,0 +1,74 @@
+"""Shared fixtures: every test gets its own migrated SQLite database file and app."""
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from service.app import create_app
+from service.database import Database
+from service.migrate import upgrade
+from service.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file brought to the newest schema by the real migrations, once per run."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, migrated_template: Path) -> str:
+    """A fresh copy of the migrated database for one test."""
+    path = tmp_path / "service.db"
+    shutil.copy(migrated_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Settings pointing at the test's database and at ports where nothing listens."""
+    return Settings(
+        database_url=database_url,
+        rasa_url="http://127.0.0.1:9",
+        action_server_url="http://127.0.0.1:9",
+        rasa_token="test-rasa-token",
+        internal_api_token="test-internal-token",
+        secret_key="test-secret-key",
+        health_timeout_seconds=0.5,
+        rasa_timeout_seconds=2.0,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    """The service app for one test."""
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An HTTP client for the app, with startup and shutdown run."""
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def internal_headers(settings: Settings) -> dict[str, str]:
+    """Headers the action server sends to /internal/*."""
+    return {"Authorization": f"Bearer {settings.internal_api_token}"}
+
+
+@pytest.fixture
+def db_session(database_url: str) -> Iterator[Session]:
+    """A session on the test's database; committed when the test passes."""
+    database = Database(database_url)
+    with database.session() as session:
+        yield session
+    database.dispose()
