@@ -2,7 +2,7 @@
 
 The model is cached under a fingerprint of everything that shapes it
 (config.yml, the domain files, bot/data, the custom components, the jieba
-dictionary and the pinned bot requirements). An unchanged tree reuses the
+dictionary, the emotion training data and the pinned bot requirements). An unchanged tree reuses the
 cached model in seconds; trainings on one machine are serialised by a lock.
 
     python scripts/train.py            # prints the model path
@@ -50,7 +50,7 @@ def generate_faq_nlu() -> None:
 def fingerprint() -> str:
     """Hashes every input of the model, by path and content."""
     inputs = [ROOT / "config.yml", *domain_files(), ROOT / "requirements" / "bot.txt"]
-    for folder, pattern in (("bot/data", "**/*"), ("bot/components", "**/*.py"), ("bot/jieba", "*")):
+    for folder, pattern in (("bot/data", "**/*"), ("bot/components", "**/*.py"), ("bot/jieba", "*"), ("bot/emotion", "**/*")):
         inputs.extend(sorted(p for p in (ROOT / folder).glob(pattern) if p.is_file()))
     digest = hashlib.sha256()
     for path in inputs:
