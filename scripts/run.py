@@ -1,0 +1,93 @@
+"""Runs the whole product on this machine: train if needed, migrate, start, wait, print URLs.
+
+Ctrl-C (or SIGTERM) stops all three processes cleanly.
+"""
+
+import json
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from stack import ROOT, Stack, StackConfig  # noqa: E402
+from train import train  # noqa: E402
+
+
+def load_secrets(var_dir: Path) -> dict[str, str]:
+    """Reads the local secrets, creating them on the first run (kept under var/, never committed)."""
+    path = var_dir / "secrets.json"
+    if path.exists():
+        stored: dict[str, str] = json.loads(path.read_text())
+        return stored
+    values = {key: secrets.token_urlsafe(32) for key in ("rasa_token", "internal_token", "secret_key")}
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(values))
+    path.chmod(0o600)
+    return values
+
+
+def prepare_database(env: dict[str, str]) -> None:
+    """Migrates the database and creates the demo accounts, in the service environment."""
+    python = str(ROOT / ".venv" / "bin" / "python")
+    subprocess.run([python, "-m", "service.migrate"], cwd=ROOT, env=env, check=True)
+    subprocess.run([python, "-m", "service.bootstrap"], cwd=ROOT, env=env, check=True)
+
+
+def main() -> int:
+    """Command-line entry."""
+    model = train()
+    var_dir = ROOT / "var"
+    stored = load_secrets(var_dir)
+    config = StackConfig(var_dir=var_dir, model_path=model, service_host="0.0.0.0",
+                         rasa_token=stored["rasa_token"], internal_token=stored["internal_token"],
+                         secret_key=stored["secret_key"])
+    stack = Stack(config)
+    prepare_database(stack.environment())
+
+    stopping = False
+
+    def _stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    print("[run] starting rasa (5005), actions (5055) and the service (8000) ...", flush=True)
+    stack.start()
+    try:
+        deadline = time.monotonic() + 420
+        while not stopping and not all(stack.check().values()):
+            if time.monotonic() > deadline or any(p.poll() is not None for p in stack.processes.values()):
+                print(f"[run] start-up failed: {stack.check()}", flush=True)
+                return 1
+            time.sleep(1)
+        if not stopping:
+            accounts = (var_dir / "demo_accounts.txt")
+            print("\n[run] all processes are healthy:", flush=True)
+            print("      demo portal with the chat widget  http://127.0.0.1:8000/")
+            print("      agent console                     http://127.0.0.1:8000/console")
+            print("      API docs                          http://127.0.0.1:8000/docs")
+            print("      health                            http://127.0.0.1:8000/healthz")
+            print("      chat with curl: curl -s -X POST http://127.0.0.1:8000/api/conversations/demo/messages "
+                  "-H 'Content-Type: application/json' -d '{\"text\": \"你好\"}'")
+            if accounts.exists():
+                print(f"      console accounts: {accounts.read_text().strip()}")
+            print("      press Ctrl-C to stop\n", flush=True)
+        while not stopping:
+            if any(p.poll() is not None for p in stack.processes.values()):
+                print("[run] a process exited; stopping the others", flush=True)
+                return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        print("[run] stopping ...", flush=True)
+        stack.stop()
+        print("[run] stopped", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
