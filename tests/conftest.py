@@ -72,3 +72,47 @@ def db_session(database_url: str) -> Iterator[Session]:
     with database.session() as session:
         yield session
     database.dispose()
+
+
+# --- the running product, for end-to-end and browser tests -------------------------------
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator["object"]:
+    """Rasa, the action server and the service, started once on free ports with a temporary database."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root / "scripts"))
+    from stack import Stack, StackConfig
+    from train import train
+
+    model = train()
+    var_dir = tmp_path_factory.mktemp("stack")
+    config = StackConfig(
+        var_dir=var_dir, model_path=model, service_port=_free_port(), rasa_port=_free_port(),
+        actions_port=_free_port(), database_url=f"sqlite:///{var_dir / 'service.db'}",
+        extra_env={"HANDOFF__DEMO_PASSWORD": "demo-pass-123"},
+    )
+    stack = Stack(config, log_file=var_dir / "stack.log")
+    env = stack.environment()
+    python = str(root / ".venv" / "bin" / "python")
+    subprocess.run([python, "-m", "service.migrate"], cwd=root, env=env, check=True)
+    subprocess.run([python, "-m", "service.bootstrap"], cwd=root, env=env, check=True)
+    stack.start()
+    try:
+        stack.wait_healthy(timeout=420)
+    except Exception:
+        stack.stop()
+        print((var_dir / "stack.log").read_text(errors="replace")[-5000:])
+        raise
+    yield stack
+    stack.stop()
