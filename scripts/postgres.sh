@@ -16,10 +16,13 @@ start_test_postgres() {
     [ "$(id -u)" -eq 0 ] && chown postgres "$PG_TEST_DIR"
     _as_postgres "$bin/initdb" -D "$PG_TEST_DIR" -A trust -U postgres >/dev/null
   fi
+  export TEST_POSTGRES_URL="postgresql+psycopg2://postgres@127.0.0.1:$PG_TEST_PORT/postgres"
+  if _as_postgres "$bin/pg_ctl" -D "$PG_TEST_DIR" status >/dev/null 2>&1; then
+    echo "[postgres] reusing the test server on 127.0.0.1:$PG_TEST_PORT"; return 0
+  fi
   _as_postgres "$bin/pg_ctl" -D "$PG_TEST_DIR" -o "-p $PG_TEST_PORT -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200" \
     -l "$PG_TEST_DIR/server.log" -w start >/dev/null
   PG_STARTED_HERE=1
-  export TEST_POSTGRES_URL="postgresql+psycopg2://postgres@127.0.0.1:$PG_TEST_PORT/postgres"
   echo "[postgres] test server on 127.0.0.1:$PG_TEST_PORT"
 }
 

@@ -116,3 +116,26 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator["object"]:
         raise
     yield stack
     stack.stop()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for one test (the test script starts the server)."""
+    import os
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    server_url = os.environ.get("TEST_POSTGRES_URL")
+    if not server_url:
+        pytest.skip("TEST_POSTGRES_URL is not set (make test starts a PostgreSQL server and sets it)")
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server_url.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
