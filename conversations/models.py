@@ -93,6 +93,12 @@ class MessageRead(BaseModel):
     custom: dict[str, Any] | None = None
     created_at: datetime
 
+    @field_validator("created_at")
+    @classmethod
+    def _as_utc(cls, value: datetime) -> datetime:
+        # SQLite drops the offset; every stored time is UTC.
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
     @classmethod
     def from_message(cls, message: Message) -> "MessageRead":
         """Flattens the stored payload into the public shape."""

@@ -1,8 +1,6 @@
 """Alembic environment: the URL comes from the service settings unless a caller passed one."""
 
 from alembic import context
-from sqlalchemy import pool
-
 from service.database import make_engine
 from service.models_registry import metadata
 from service.settings import get_settings
@@ -30,7 +28,6 @@ def run_migrations_online() -> None:
             context.run_migrations()
         return
     engine = make_engine(_url())
-    engine.pool = pool.NullPool(engine.pool._creator)  # one-shot connection for the migration run
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
         with context.begin_transaction():
