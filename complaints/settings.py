@@ -1,7 +1,32 @@
 """Settings of the complaints domain (composed into service.settings.Settings)."""
 
-from pydantic import BaseModel
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class DeadlineRule(BaseModel):
+    """How long staff have for one step of the service standard."""
+
+    minutes: int = Field(ge=1)
+    # Calendar time counts every minute; the service standard is stated in calendar hours.
+    clock: Literal["calendar"] = "calendar"
 
 
 class ComplaintSettings(BaseModel):
     """Tunable values of the complaints domain."""
+
+    first_response: DeadlineRule = DeadlineRule(minutes=30)
+    plan: DeadlineRule = DeadlineRule(minutes=48 * 60)
+    due_soon_minutes: int = Field(default=10, ge=1)
+    repeat_window_days: int = Field(default=30, ge=1)
+    description_min_chars: int = Field(default=5, ge=1)
+    description_max_chars: int = Field(default=2000, ge=10)
+    staff_text_max_chars: int = Field(default=2000, ge=10)
+    # Failed status lookups allowed per ticket number and per requester within the window.
+    lookup_max_failures: int = Field(default=5, ge=1)
+    lookup_window_minutes: int = Field(default=60, ge=1)
+    # Keys that may submit through Open311 GeoReport v2 (and read descriptions).
+    open311_api_keys: list[str] = []
+    open311_max_results: int = Field(default=1000, ge=1)
+    open311_default_days: int = Field(default=90, ge=1)

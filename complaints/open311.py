@@ -1,0 +1,191 @@
+"""Open311 GeoReport v2 (JSON): civic tools list services, submit complaints and read their status.
+
+Field names, the comma-delimited filters, the w3 date format and the error
+shape (an array of {code, description}) follow the GeoReport v2 specification.
+Submitting needs an API key from settings. Reading is public, as the standard
+intends, but a complaint's own words are shown only to callers with a key, and
+never for integrity reports (who reported bribery is nobody else's business).
+"""
+
+import hmac
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from complaints import flows, risk
+from complaints.categories import category_label, load_rules
+from complaints.clock import app_now, as_utc
+from complaints.enums import FINISHED_STATUSES, OPEN_STATUSES, ComplaintCategory, EventKind, Source
+from complaints.models import Complaint, ComplaintCreate
+from service.errors import ServiceError
+from service.texts import text as t
+
+open311_router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+_STAFF_NOTES = (EventKind.first_response, EventKind.plan, EventKind.resolution, EventKind.closed,
+                EventKind.withdrawn)
+
+
+def open311_error(status: int, description: str) -> JSONResponse:
+    """Answers in the GeoReport v2 error format."""
+    return JSONResponse([{"code": status, "description": description}], status_code=status)
+
+
+def _key_is_valid(request: Request, key: str | None) -> bool:
+    keys: list[str] = request.app.state.settings.complaints.open311_api_keys
+    return bool(key) and any(hmac.compare_digest(str(key).encode(), k.encode()) for k in keys)
+
+
+def _w3(moment: datetime | None, timezone: str) -> str | None:
+    return as_utc(moment).astimezone(ZoneInfo(timezone)).isoformat(timespec="seconds") if moment else None
+
+
+def _parse_w3(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("timezone missing")
+    return parsed
+
+
+def service_request(complaint: Complaint, request: Request, *, with_description: bool) -> dict[str, Any]:
+    """Renders one ticket as a GeoReport v2 service request."""
+    timezone = str(request.app.state.settings.timezone)
+    notes = [e.text for e in complaint.events if e.kind in _STAFF_NOTES and e.text]
+    is_open = risk.still_open(complaint.status)
+    show_description = with_description and complaint.category != ComplaintCategory.fees_integrity
+    expected = (risk.current_due(complaint) or as_utc(complaint.plan_due)) if is_open else None
+    return {
+        "service_request_id": complaint.number,
+        "status": "open" if is_open else "closed",
+        "status_notes": notes[-1] if notes else None,
+        "service_name": category_label(complaint.category),
+        "service_code": complaint.category,
+        "description": complaint.description if show_description else None,
+        "agency_responsible": t("complaints", "agency"),
+        "service_notice": t("complaints", "open311_notice"),
+        "requested_datetime": _w3(complaint.submitted_at, timezone),
+        "updated_datetime": _w3(complaint.updated_at, timezone),
+        "expected_datetime": _w3(expected, timezone),
+        "address": complaint.location,
+        "address_id": None,
+        "zipcode": None,
+        "lat": complaint.lat,
+        "long": complaint.long,
+        "media_url": complaint.media_url,
+    }
+
+
+@open311_router.get("/services.json")
+def services() -> list[dict[str, Any]]:
+    """Lists the complaint categories as GeoReport services."""
+    rules = load_rules()
+    return [
+        {"service_code": category.value, "service_name": category_label(category),
+         "description": category_label(category), "metadata": False, "type": "realtime",
+         "keywords": ",".join(list(rules.get(category, {}))[:8]), "group": t("complaints", "open311_group")}
+        for category in ComplaintCategory
+    ]
+
+
+@open311_router.post("/requests.json", response_model=None)
+async def create_request(request: Request) -> JSONResponse | list[dict[str, Any]]:
+    """Files a complaint from a form-encoded GeoReport v2 submission."""
+    try:
+        form = await request.form()
+    except Exception:  # noqa: BLE001 - any unreadable body is the client's error
+        return open311_error(400, "request body must be application/x-www-form-urlencoded")
+    fields = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+    if not _key_is_valid(request, fields.get("api_key")):
+        return open311_error(403, "api_key is missing or invalid")
+    code = fields.get("service_code", "").strip()
+    if not code:
+        return open311_error(400, "service_code is required")
+    if code not in {c.value for c in ComplaintCategory}:
+        return open311_error(404, f"service_code {code[:40]} not found")
+    has_point = bool(fields.get("lat")) and bool(fields.get("long"))
+    if not (has_point or fields.get("address_string") or fields.get("address_id")):
+        return open311_error(400, "a location is required: lat and long, address_string or address_id")
+    if not fields.get("description", "").strip():
+        return open311_error(400, "description is required")
+    name = " ".join(p for p in (fields.get("last_name", "").strip(), fields.get("first_name", "").strip()) if p)
+    try:
+        complaint_in = ComplaintCreate(
+            category=ComplaintCategory(code), description=fields["description"],
+            location=fields.get("address_string") or fields.get("address_id") or None,
+            mobile=fields.get("phone") or None, anonymous=not fields.get("phone"),
+            contact_name=name or None, email=fields.get("email") or None,
+            lat=float(fields["lat"]) if has_point else None, long=float(fields["long"]) if has_point else None,
+            media_url=fields.get("media_url") or None, source=Source.open311,
+        )
+    except (ValidationError, ValueError) as exc:
+        errors = exc.errors() if isinstance(exc, ValidationError) else [{"loc": (), "msg": str(exc)}]
+        return JSONResponse([{"code": 400, "description": f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"}
+                             for e in errors], status_code=400)
+    settings = request.app.state.settings
+    try:
+        with request.app.state.database.session() as db_session:
+            complaint, filed = flows.file_complaint(
+                db_session=db_session, complaint_in=complaint_in, now=app_now(request.app.state),
+                settings=settings.complaints, timezone=settings.timezone)
+    except ServiceError as exc:
+        return open311_error(400, exc.message)
+    return [{"service_request_id": filed.number, "service_notice": t("complaints", "open311_notice"),
+             "account_id": None}]
+
+
+@open311_router.get("/requests/{service_request_id}.json", response_model=None)
+def get_request(service_request_id: str, request: Request) -> JSONResponse | list[dict[str, Any]]:
+    """Returns one service request (as a one-element array, per the standard)."""
+    keyed = _key_is_valid(request, request.query_params.get("api_key"))
+    with request.app.state.database.session() as db_session:
+        complaint = db_session.scalar(select(Complaint).where(Complaint.number == service_request_id.strip().upper()))
+        if complaint is None:
+            return open311_error(404, f"service_request_id {service_request_id[:40]} not found")
+        return [service_request(complaint, request, with_description=keyed)]
+
+
+@open311_router.get("/requests.json", response_model=None)
+def list_requests(request: Request) -> JSONResponse | list[dict[str, Any]]:
+    """Lists service requests filtered by ids, service codes, date range and status."""
+    params = request.query_params
+    settings = request.app.state.settings.complaints
+    keyed = _key_is_valid(request, params.get("api_key"))
+    query = select(Complaint)
+    ids = [i.strip().upper() for i in params.get("service_request_id", "").split(",") if i.strip()]
+    if ids:
+        # The standard: when ids are given, every other filter is ignored.
+        query = query.where(Complaint.number.in_(ids[:settings.open311_max_results]))
+    else:
+        codes = [c for c in params.get("service_code", "").split(",") if c]
+        unknown = [c for c in codes if c not in {cat.value for cat in ComplaintCategory}]
+        if unknown:
+            return open311_error(404, f"service_code {unknown[0][:40]} not found")
+        statuses = [s for s in params.get("status", "").split(",") if s]
+        if any(s not in ("open", "closed") for s in statuses):
+            return open311_error(400, "status must be open or closed")
+        try:
+            start = _parse_w3(params["start_date"]) if params.get("start_date") else None
+            end = _parse_w3(params["end_date"]) if params.get("end_date") else None
+        except ValueError:
+            return open311_error(400, "start_date and end_date must be w3 datetimes with a timezone")
+        if start is None and end is None:
+            start = app_now(request.app.state) - timedelta(days=settings.open311_default_days)
+        if start is not None and end is not None and start > end:
+            return open311_error(400, "start_date is after end_date")
+        if codes:
+            query = query.where(Complaint.category.in_(codes))
+        if start is not None:
+            query = query.where(Complaint.submitted_at >= as_utc(start))
+        if end is not None:
+            query = query.where(Complaint.submitted_at <= as_utc(end))
+        if len(set(statuses)) == 1:
+            wanted = OPEN_STATUSES if statuses[0] == "open" else FINISHED_STATUSES
+            query = query.where(Complaint.status.in_([str(s) for s in wanted]))
+    query = query.order_by(Complaint.submitted_at.desc()).limit(settings.open311_max_results)
+    with request.app.state.database.session() as db_session:
+        return [service_request(c, request, with_description=keyed) for c in db_session.scalars(query)]
