@@ -1,12 +1,15 @@
-"""Who may work complaint tickets: console staff when the console's login is installed, else the internal token.
+"""Who may work complaint tickets: console staff signed in through the console's login, or the internal token.
 
 The agent console sets ``app.state.staff_auth`` to a callable ``(request) ->
 staff`` (sync or async) that returns the signed-in member of staff (an object
-or dict with ``username`` and ``role``), returns None, or raises when nobody is
-signed in. Without it, staff routes accept the internal API token and take the
-acting name from the ``X-Staff-Name`` header.
+or dict with ``username`` and ``role``) or None, and may put the session's
+CSRF token on ``request.state.csrf_token``; state-changing requests then need
+it in the ``X-CSRF-Token`` header or a ``csrf_token`` form field. Callers with
+the internal API token (scripts, other services) act as a supervisor named by
+the ``X-Staff-Name`` header.
 """
 
+import hmac
 import inspect
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -17,6 +20,8 @@ from service.errors import ServiceError
 from service.internal import require_internal_token
 
 SUPERVISOR_ROLES = ("supervisor", "admin")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 @dataclass(frozen=True)
@@ -50,19 +55,26 @@ async def require_staff(
     authorization: Annotated[str | None, Header()] = None,
     x_staff_name: Annotated[str | None, Header()] = None,
 ) -> StaffMember:
-    """Returns the signed-in staff member, or refuses the request with 401."""
+    """Returns the acting member of staff, or refuses the request with 401 (403 on a CSRF mismatch)."""
     staff_auth = getattr(request.app.state, "staff_auth", None)
-    if staff_auth is not None:
-        found = staff_auth(request)
-        if inspect.isawaitable(found):
-            found = await found
-        member = _read_member(found)
-        if member is None:
-            raise ServiceError("staff sign-in required", code="unauthorized", status_code=401)
-        return member
-    require_internal_token(request, authorization)
-    name = (x_staff_name or "staff").strip()[:64] or "staff"
-    return StaffMember(username=name, role="supervisor")
+    if staff_auth is None or (authorization or "").startswith("Bearer "):
+        require_internal_token(request, authorization)
+        name = (x_staff_name or "staff").strip()[:64] or "staff"
+        return StaffMember(username=name, role="supervisor")
+    found = staff_auth(request)
+    if inspect.isawaitable(found):
+        found = await found
+    member = _read_member(found)
+    if member is None:
+        raise ServiceError("staff sign-in required", code="unauthorized", status_code=401)
+    expected = getattr(request.state, "csrf_token", None)
+    if expected and request.method not in SAFE_METHODS:
+        submitted = request.headers.get("x-csrf-token")
+        if submitted is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
+            submitted = str((await request.form()).get("csrf_token") or "")
+        if not submitted or not hmac.compare_digest(submitted.encode(), str(expected).encode()):
+            raise ServiceError("missing or wrong CSRF token", code="csrf_failed", status_code=403)
+    return member
 
 
 StaffDep = Annotated[StaffMember, Depends(require_staff)]

@@ -66,7 +66,8 @@ def ticket_page(number: str, request: Request, db_session: SessionDep, clock: Cl
     complaint = complaint_service.get_by_number_or_404(db_session=db_session, number=number)
     ticket = flows.to_read(complaint, clock(), request.app.state.settings.complaints)
     return templates.TemplateResponse(request, "complaints_detail.html",
-                                      {"ticket": ticket, "staff": staff, "local": _local(request)})
+                                      {"ticket": ticket, "staff": staff, "local": _local(request),
+                                       "csrf_token": getattr(request.state, "csrf_token", None)})
 
 
 @console_router.post("/{number}/{step}")

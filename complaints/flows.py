@@ -43,6 +43,9 @@ _STEP_FUNCTIONS = {
     "close": complaint_service.close,
 }
 
+_STEP_EVENTS = {"first_response": EventKind.first_response, "plan": EventKind.plan,
+                "resolution": EventKind.resolution, "close": EventKind.closed}
+
 
 def to_read(complaint: Complaint, now: datetime, settings: ComplaintSettings, *, with_events: bool = True) -> ComplaintRead:
     """Builds the staff view of a ticket."""
@@ -169,7 +172,7 @@ async def staff_step(*, database: Database, router: ConversationRouter, number: 
         _STEP_FUNCTIONS[step](db_session=db_session, complaint=complaint, actor=actor, text=text, now=now)
         read = to_read(complaint, now, settings)
         conversation_id = complaint.conversation_id
-    step_label = t("complaints", f"event.{step}")
+    step_label = t("complaints", f"event.{_STEP_EVENTS[step]}")
     message = (t("complaints", "citizen_update", number=number.upper(), step=step_label, text=text) if text
                else t("complaints", "citizen_update_no_text", number=number.upper(), step=step_label))
     await notify_citizen(router, conversation_id, message)
