@@ -12,6 +12,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from appointments.settings import AppointmentSettings
+from channels.web.settings import WebSettings
 from channels.wechat.settings import WeChatSettings
 from complaints.settings import ComplaintSettings
 from faq.settings import FaqSettings
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
     complaints: ComplaintSettings = ComplaintSettings()
     handoff: HandoffSettings = HandoffSettings()
     wechat: WeChatSettings = WeChatSettings()
+    web: WebSettings = WebSettings()
 
 
 @lru_cache

@@ -1,10 +1,95 @@
-"""HTTP routes of the channels.web domain."""
+"""Routes of the web chat channel: the widget's assets, its websocket, and the demo portal at ``/``."""
 
-from fastapi import APIRouter, FastAPI
+import gzip
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request, WebSocket
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from channels.web.flows import WidgetSocket
+from conversations.models import CONVERSATION_ID_PATTERN
+from service.texts import load_texts
 
 router = APIRouter(tags=["web"])
 
+WEB_DIR = Path(__file__).resolve().parent
+STATIC_DIR = WEB_DIR / "static"
+TEXTS_PLACEHOLDER = "__GOVCHAT_TEXTS__"
+STYLES_PLACEHOLDER = "__GOVCHAT_STYLES__"
+templates = Environment(loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=select_autoescape())
+
+
+@dataclass(frozen=True)
+class WidgetAsset:
+    """A widget file prepared once: its bytes, gzip bytes and ETag."""
+
+    body: bytes
+    gzipped: bytes
+    etag: str
+    media_type: str
+
+
+def build_widget_script() -> str:
+    """Fills widget.js with its Chinese UI texts and its styles, so embedding costs one request."""
+    source = (STATIC_DIR / "widget.js").read_text(encoding="utf-8")
+    texts = json.dumps(load_texts("channels.web")["widget"], ensure_ascii=False)
+    styles = json.dumps((STATIC_DIR / "widget.css").read_text(encoding="utf-8"), ensure_ascii=False)
+    return source.replace(TEXTS_PLACEHOLDER, texts).replace(STYLES_PLACEHOLDER, styles)
+
+
+def build_asset(source: str, media_type: str) -> WidgetAsset:
+    """Prepares a served file once: bytes, gzip bytes and ETag."""
+    body = source.encode("utf-8")
+    return WidgetAsset(body=body, gzipped=gzip.compress(body, compresslevel=9, mtime=0),
+                       etag=f'"{hashlib.sha256(body).hexdigest()[:20]}"', media_type=media_type)
+
+
+def asset_response(request: Request, asset: WidgetAsset) -> Response:
+    """Answers with the asset, gzipped when the browser accepts it, 304 when it already has it."""
+    headers = {"ETag": asset.etag, "Cache-Control": "public, max-age=300", "Vary": "Accept-Encoding",
+               # Government pages on other origins embed the widget.
+               "Access-Control-Allow-Origin": "*"}
+    if request.headers.get("if-none-match") == asset.etag:
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(asset.gzipped, media_type=asset.media_type, headers={**headers, "Content-Encoding": "gzip"})
+    return Response(asset.body, media_type=asset.media_type, headers=headers)
+
+
+@router.get("/widget.js", include_in_schema=False)
+def widget_script(request: Request) -> Response:
+    """Serves the embeddable chat widget."""
+    return asset_response(request, request.app.state.widget_assets["widget.js"])
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def demo_portal() -> HTMLResponse:
+    """Shows the demo service-centre portal with the widget embedded."""
+    return HTMLResponse(templates.get_template("portal.html").render())
+
+
+@router.websocket("/ws/conversations/{conversation_id}")
+async def conversation_socket(websocket: WebSocket, conversation_id: str) -> None:
+    """Connects a widget to its conversation: live events out, citizen frames in."""
+    allowed = websocket.app.state.settings.web.allowed_origins
+    origin = websocket.headers.get("origin")
+    if allowed and origin not in allowed:
+        await websocket.close(code=1008, reason="origin not allowed")
+        return
+    await websocket.accept()
+    if not CONVERSATION_ID_PATTERN.match(conversation_id):
+        await websocket.send_json({"type": "error", "code": "invalid_conversation_id",
+                                   "message": "conversation id must be 1-64 characters of letters, digits, '-' or '_'"})
+        await websocket.close(code=1008)
+        return
+    await WidgetSocket(websocket, conversation_id).serve()
+
 
 def install(app: FastAPI) -> None:
-    """Mounts the domain's routes and hooks on the app."""
+    """Mounts the channel's routes and prepares the widget's assets."""
+    app.state.widget_assets = {"widget.js": build_asset(build_widget_script(), "application/javascript; charset=utf-8")}
     app.include_router(router)

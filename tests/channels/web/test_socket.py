@@ -1,0 +1,213 @@
+"""The widget's websocket: routing through the router, acknowledgements, idempotent re-sends, bad frames."""
+
+import json
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.testclient import WebSocketTestSession
+
+from channels.web.models import WebClientMessage
+from conversations.models import Message
+
+URL = "/ws/conversations/{}"
+
+
+def frames_until(ws: WebSocketTestSession, kind: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Reads frames until one of the given type arrives; returns all read."""
+    seen = []
+    for _ in range(limit):
+        frame = ws.receive_json()
+        seen.append(frame)
+        if frame["type"] == kind:
+            return seen
+    raise AssertionError(f"no {kind} frame in {seen}")
+
+
+def citizen_texts(db_session: Session, conversation_id: str) -> list[str]:
+    """Lists the citizen messages stored for a conversation."""
+    return list(db_session.scalars(
+        select(Message.text).where(Message.conversation_id == conversation_id, Message.sender == "citizen")
+        .order_by(Message.seq)
+    ))
+
+
+def test_message_is_routed_echoed_and_acknowledged(client: TestClient, db_session: Session) -> None:
+    with client.websocket_connect(URL.format("conv-1")) as ws:
+        ws.send_json({"type": "message", "client_id": "c-1", "text": " 护照怎么办 ", "metadata": {"service": "passport"}})
+        frames = frames_until(ws, "ack")
+    ack = frames[-1]
+    messages = [f["message"] for f in frames if f["type"] == "message"]
+    assert messages[0]["sender"] == "citizen" and messages[0]["text"] == "护照怎么办"
+    assert ack == {"type": "ack", "client_id": "c-1", "seq": messages[0]["seq"], "warning": "bot_unavailable"}
+    # Rasa is not running in this test: the router's apology still reaches the widget.
+    assert any(m["sender"] == "bot" for m in messages[1:])
+    assert {"type": "typing", "on": True, "by": "bot"} in frames
+    assert citizen_texts(db_session, "conv-1") == ["护照怎么办"]
+
+
+def test_resent_client_id_is_processed_once(client: TestClient, db_session: Session) -> None:
+    frame = {"type": "message", "client_id": "same-id", "text": "营业执照"}
+    with client.websocket_connect(URL.format("conv-2")) as ws:
+        ws.send_json(frame)
+        first = frames_until(ws, "ack")[-1]
+    # A reconnect re-sends what was not acknowledged; the server recognises it.
+    with client.websocket_connect(URL.format("conv-2")) as ws:
+        ws.send_json(frame)
+        second = frames_until(ws, "ack")
+    assert second == [{"type": "ack", "client_id": "same-id", "seq": first["seq"], "duplicate": True}]
+    assert citizen_texts(db_session, "conv-2") == ["营业执照"]
+
+
+def test_same_client_id_in_another_conversation_is_a_new_message(client: TestClient, db_session: Session) -> None:
+    for conversation_id in ("conv-a", "conv-b"):
+        with client.websocket_connect(URL.format(conversation_id)) as ws:
+            ws.send_json({"type": "message", "client_id": "shared", "text": "你好"})
+            assert "duplicate" not in frames_until(ws, "ack")[-1]
+    assert citizen_texts(db_session, "conv-a") == citizen_texts(db_session, "conv-b") == ["你好"]
+
+
+@pytest.mark.parametrize(("raw", "code"), [
+    ("not json", "malformed_json"),
+    ("[1, 2]", "invalid_frame"),
+    (json.dumps({"type": "shout", "text": "hi"}), "unknown_type"),
+    (json.dumps({"text": "no type"}), "unknown_type"),
+    (json.dumps({"type": "message", "client_id": "x1", "text": "   "}), "empty_text"),
+    (json.dumps({"type": "message", "client_id": "x2", "text": "长" * 1001}), "text_too_long"),
+    (json.dumps({"type": "message", "client_id": "x3", "text": 42}), "invalid_text"),
+    (json.dumps({"type": "message", "text": "missing id"}), "invalid_client_id"),
+    (json.dumps({"type": "message", "client_id": "bad id!", "text": "hi"}), "invalid_client_id"),
+    (json.dumps({"type": "message", "client_id": "x4", "text": "hi", "metadata": [1]}), "invalid_metadata"),
+    (json.dumps({"type": "message", "client_id": "x5", "text": "hi", "metadata": {"k": "v" * 5000}}),
+     "metadata_too_large"),
+    (json.dumps({"type": "message", "client_id": "x6", "text": "x" * 20000}), "frame_too_large"),
+    (json.dumps({"type": "rating", "ticket_id": 1, "rating": 6}), "invalid_rating"),
+    (json.dumps({"type": "rating", "ticket_id": 1, "rating": True}), "invalid_rating"),
+    (json.dumps({"type": "rating", "rating": 5}), "invalid_ticket"),
+    (json.dumps({"type": "rating", "ticket_id": 1, "rating": 5, "comment": "长" * 501}), "invalid_comment"),
+    (json.dumps({"type": "sync", "after": -1}), "invalid_after"),
+])
+def test_bad_frames_get_an_error_and_the_socket_stays_usable(
+    client: TestClient, db_session: Session, raw: str, code: str
+) -> None:
+    with client.websocket_connect(URL.format("conv-bad")) as ws:
+        ws.send_text(raw)
+        error = ws.receive_json()
+        assert error["type"] == "error" and error["code"] == code and error["message"]
+        ws.send_json({"type": "message", "client_id": "after-error", "text": "还在吗"})
+        assert frames_until(ws, "ack")[-1]["client_id"] == "after-error"
+    assert citizen_texts(db_session, "conv-bad") == ["还在吗"]
+
+
+def test_message_errors_name_the_client_id(client: TestClient) -> None:
+    with client.websocket_connect(URL.format("conv-err")) as ws:
+        ws.send_json({"type": "message", "client_id": "long-1", "text": "长" * 1001})
+        error = ws.receive_json()
+    assert error["client_id"] == "long-1" and error["frame_type"] == "message"
+
+
+def test_binary_frames_are_read_as_text(client: TestClient) -> None:
+    with client.websocket_connect(URL.format("conv-bin")) as ws:
+        ws.send_bytes(b"\xff\xfe not json")
+        assert ws.receive_json()["code"] == "malformed_json"
+
+
+def test_invalid_conversation_id_is_refused(client: TestClient) -> None:
+    with client.websocket_connect(URL.format("bad$id")) as ws:
+        assert ws.receive_json()["code"] == "invalid_conversation_id"
+
+
+def test_hub_events_are_forwarded(client: TestClient, app: FastAPI) -> None:
+    event = {"type": "handoff", "state": "waiting", "position": 3, "estimated_wait_minutes": 12}
+    with client.websocket_connect(URL.format("conv-hub")) as ws:
+        ws.send_json({"type": "ping"})
+        assert ws.receive_json() == {"type": "pong"}
+        app.state.router.publish_event("conv-hub", event)
+        assert ws.receive_json() == event
+
+
+def test_sync_returns_recent_transcript_and_mode(client: TestClient) -> None:
+    with client.websocket_connect(URL.format("conv-sync")) as ws:
+        ws.send_json({"type": "sync", "after": 0})
+        empty = ws.receive_json()
+        ws.send_json({"type": "message", "client_id": "s1", "text": "第一句"})
+        ack = frames_until(ws, "ack")[-1]
+        ws.send_json({"type": "sync", "after": 0})
+        full = ws.receive_json()
+        ws.send_json({"type": "sync", "after": ack["seq"]})
+        rest = ws.receive_json()
+    assert empty == {"type": "sync", "mode": "bot", "messages": [], "more": False}
+    assert [m["text"] for m in full["messages"]][0] == "第一句" and full["mode"] == "bot"
+    assert [m["seq"] for m in rest["messages"]] == [m["seq"] for m in full["messages"][1:]]
+
+
+def test_stop_waiting_sends_the_cancel_words(client: TestClient, db_session: Session) -> None:
+    with client.websocket_connect(URL.format("conv-stop")) as ws:
+        ws.send_json({"type": "stop_waiting", "client_id": "stop-1"})
+        frames_until(ws, "ack")
+        ws.send_json({"type": "stop_waiting", "client_id": "stop-1"})
+        assert ws.receive_json()["duplicate"] is True
+    assert citizen_texts(db_session, "conv-stop") == ["不用了"]
+
+
+def test_rating_is_forwarded_to_the_ratings_api(client: TestClient, app: FastAPI) -> None:
+    received: list[dict[str, Any]] = []
+
+    async def ratings(body: dict[str, Any]) -> dict[str, Any]:
+        received.append(body)
+        return {"ticket_id": body["ticket_id"], "rating": body["rating"]}
+
+    # Placed ahead of the handoff domain's route to capture exactly what the socket forwards.
+    app.router.add_api_route("/api/handoff/ratings", ratings, methods=["POST"], status_code=201)
+    app.router.routes.insert(0, app.router.routes.pop())
+
+    with client.websocket_connect(URL.format("conv-rate")) as ws:
+        ws.send_json({"type": "rating", "ticket_id": 7, "rating": 5, "comment": " 很满意 "})
+        assert ws.receive_json() == {"type": "rating_saved", "ticket_id": 7}
+    assert received == [{"ticket_id": 7, "conversation_id": "conv-rate", "rating": 5, "comment": "很满意"}]
+
+
+def test_rating_api_errors_reach_the_widget(client: TestClient, app: FastAPI) -> None:
+    with client.websocket_connect(URL.format("conv-rate-404")) as ws:
+        ws.send_json({"type": "rating", "ticket_id": 99999, "rating": 3})
+        error = ws.receive_json()
+    assert error["type"] == "error" and error["frame_type"] == "rating" and error["code"]
+
+
+def test_too_many_frames_are_refused(client: TestClient, app: FastAPI) -> None:
+    app.state.settings.web.max_frames_per_minute = 3
+    with client.websocket_connect(URL.format("conv-flood")) as ws:
+        for _ in range(3):
+            ws.send_json({"type": "ping"})
+            assert ws.receive_json() == {"type": "pong"}
+        ws.send_json({"type": "ping"})
+        assert ws.receive_json()["code"] == "rate_limited"
+
+
+def test_client_ids_are_pruned_per_conversation(client: TestClient, app: FastAPI, db_session: Session) -> None:
+    app.state.settings.web.remembered_client_ids = 10
+    with client.websocket_connect(URL.format("conv-prune")) as ws:
+        for index in range(14):
+            ws.send_json({"type": "message", "client_id": f"p{index}", "text": f"问题{index}"})
+            frames_until(ws, "ack")
+    remembered = db_session.scalar(
+        select(func.count()).select_from(WebClientMessage).where(WebClientMessage.conversation_id == "conv-prune"))
+    assert remembered == 10
+
+
+def test_widget_script_is_served_with_texts_and_gzip(client: TestClient) -> None:
+    plain = client.get("/widget.js", headers={"Accept-Encoding": "identity"})
+    assert plain.status_code == 200 and "javascript" in plain.headers["content-type"]
+    assert "__GOVCHAT_TEXTS__" not in plain.text and "在线咨询" in plain.text and ":host" in plain.text
+    zipped = client.get("/widget.js", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip" and zipped.text == plain.text
+    assert client.get("/widget.js", headers={"If-None-Match": plain.headers["etag"]}).status_code == 304
+
+
+def test_demo_portal_embeds_the_widget(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert 'src="/widget.js"' in page.text and "演示" in page.text
