@@ -1,0 +1,350 @@
+"""NLU component that reads the citizen's emotion and flags urgent safety cases.
+
+Two parts decide the emotion of a message:
+- a spaCy ``textcat`` (exclusive classes neutral / angry / distressed / urgent)
+  on a blank Chinese pipeline segmented by jieba, trained from
+  ``bot/emotion/train.yml`` inside ``train()`` and kept in Rasa's model storage;
+- lexicons from ``bot/emotion/lexicon.yml``: safety phrases (self-harm,
+  violence, threats, a missing child or elder) make a message urgent whatever
+  the classifier says, so no safety case depends on a statistical score alone;
+  profanity makes a message angry.
+
+The result goes into the parse data as
+``emotion: {label, score, scores, source}``. So that rules and the
+RulePolicy can act on it without an action after every turn, a confident
+non-neutral emotion also re-ranks the intent: urgent -> ``urgent_help``,
+angry -> ``emotion_angry``, distressed -> ``emotion_distressed``, with the
+original top intent kept below it in ``intent_ranking``. Intents listed in
+``keep_intents`` (an explicit request for a person, answers to a question the
+bot asked) are left alone unless the message is urgent. The component sits
+after the FallbackClassifier: a re-ranked intent is an override and must not be
+turned into ``nlu_fallback`` by an ambiguity check against the intent it
+replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Text, Tuple
+
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.components.normalization import normalize_text
+
+logger = logging.getLogger(__name__)
+
+EMOTION = "emotion"
+NEUTRAL = "neutral"
+LABELS = (NEUTRAL, "angry", "distressed", "urgent")
+MODEL_DIR = "textcat"
+LEXICON_FILE = "lexicon.yml"
+DICTIONARY_DIR = "jieba"
+
+
+def read_examples(path: Path | str) -> List[Tuple[str, str]]:
+    """Reads (text, label) pairs from an emotion data file."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    pairs: List[Tuple[str, str]] = []
+    for block in data.get("emotions", []):
+        label = block["label"]
+        if label not in LABELS:
+            raise ValueError(f"{path}: unknown emotion label {label!r}")
+        for line in str(block.get("examples", "")).splitlines():
+            text = line.strip()
+            if text.startswith("- "):
+                text = text[2:].strip()
+            if text:
+                pairs.append((text, label))
+    return pairs
+
+
+def load_jieba_dictionary(folder: Path | str | None) -> None:
+    """Loads the project's jieba dictionaries so government terms stay one token."""
+    if not folder or not Path(folder).is_dir():
+        return
+    import jieba
+
+    for path in sorted(Path(folder).glob("*")):
+        if path.is_file():
+            jieba.load_userdict(str(path))
+
+
+@dataclass
+class EmotionLexicon:
+    """Phrase lists that override or reinforce the classifier."""
+
+    safety: List[re.Pattern] = field(default_factory=list)
+    profanity: List[re.Pattern] = field(default_factory=list)
+
+    @classmethod
+    def from_file(cls, path: Path | str) -> EmotionLexicon:
+        """Compiles the safety and profanity lists of a lexicon file."""
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        return cls(
+            safety=cls._compile(data.get("safety", {})),
+            profanity=cls._compile(data.get("profanity", {})),
+        )
+
+    @staticmethod
+    def _compile(section: Dict[str, Any]) -> List[re.Pattern]:
+        """Phrases match literally, patterns as regular expressions."""
+        compiled = []
+        for group in section.values() if isinstance(section, dict) else [section]:
+            for phrase in group.get("phrases", []) if isinstance(group, dict) else []:
+                compiled.append(re.compile(re.escape(normalize_text(str(phrase)))))
+            for pattern in group.get("patterns", []) if isinstance(group, dict) else []:
+                compiled.append(re.compile(str(pattern)))
+        return compiled
+
+    @staticmethod
+    def _first(patterns: Sequence[re.Pattern], text: str) -> Optional[str]:
+        """The first matched span, if any."""
+        for pattern in patterns:
+            match = pattern.search(text)
+            if match:
+                return match.group(0)
+        return None
+
+    def safety_match(self, text: str) -> Optional[str]:
+        """The safety phrase found in the text, if any."""
+        return self._first(self.safety, text)
+
+    def profanity_match(self, text: str) -> Optional[str]:
+        """The profanity found in the text, if any."""
+        return self._first(self.profanity, text)
+
+
+class EmotionModel:
+    """The trained textcat plus the lexicons, independent of Rasa."""
+
+    def __init__(self, nlp: Any, lexicon: EmotionLexicon, thresholds: Dict[str, float]) -> None:
+        self.nlp = nlp
+        self.lexicon = lexicon
+        self.thresholds = thresholds
+
+    @staticmethod
+    def blank_pipeline(architecture: str, ngram_size: int) -> Any:
+        """A blank Chinese pipeline with jieba segmentation and an exclusive textcat."""
+        import spacy
+
+        nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+        model: Dict[str, Any]
+        if architecture == "bow":
+            model = {"@architectures": "spacy.TextCatBOW.v2", "exclusive_classes": True,
+                     "ngram_size": ngram_size, "no_output_layer": False}
+        else:
+            model = {
+                "@architectures": "spacy.TextCatEnsemble.v2",
+                "linear_model": {"@architectures": "spacy.TextCatBOW.v2", "exclusive_classes": True,
+                                 "ngram_size": ngram_size, "no_output_layer": False},
+                "tok2vec": {
+                    "@architectures": "spacy.Tok2Vec.v2",
+                    "embed": {"@architectures": "spacy.MultiHashEmbed.v2", "width": 64,
+                              "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
+                              "rows": [5000, 2000, 2000, 200], "include_static_vectors": False},
+                    "encode": {"@architectures": "spacy.MaxoutWindowEncoder.v2", "width": 64,
+                               "window_size": 1, "maxout_pieces": 3, "depth": 2},
+                },
+            }
+        textcat = nlp.add_pipe("textcat", config={"model": model, "threshold": 0.0})
+        for label in LABELS:
+            textcat.add_label(label)
+        return nlp
+
+    @classmethod
+    def train(
+        cls,
+        examples: Iterable[Tuple[str, str]],
+        lexicon: EmotionLexicon,
+        *,
+        thresholds: Dict[str, float],
+        epochs: int = 20,
+        architecture: str = "bow",
+        ngram_size: int = 2,
+        random_seed: int = 42,
+    ) -> EmotionModel:
+        """Trains the textcat on (text, label) pairs."""
+        import spacy
+        from spacy.training import Example
+
+        spacy.util.fix_random_seed(random_seed)
+        rng = random.Random(random_seed)
+        nlp = cls.blank_pipeline(architecture, ngram_size)
+        data = []
+        for text, label in examples:
+            doc = nlp.make_doc(normalize_text(text))
+            data.append(Example.from_dict(doc, {"cats": {name: float(name == label) for name in LABELS}}))
+        if not data:
+            raise ValueError("the emotion classifier needs training examples")
+        optimizer = nlp.initialize(lambda: data)
+        for _ in range(epochs):
+            rng.shuffle(data)
+            for batch in spacy.util.minibatch(data, size=16):
+                nlp.update(batch, sgd=optimizer, drop=0.2)
+        return cls(nlp, lexicon, thresholds)
+
+    def scores(self, text: str) -> Dict[str, float]:
+        """The classifier's probability per class."""
+        doc = self.nlp(text)
+        return {label: round(float(doc.cats.get(label, 0.0)), 4) for label in LABELS}
+
+    def predict(self, text: str) -> Dict[str, Any]:
+        """Decides the emotion of one message: label, score, per-class scores, source."""
+        text = normalize_text(text or "")
+        if not text:
+            return {"label": NEUTRAL, "score": 1.0, "scores": {label: float(label == NEUTRAL) for label in LABELS},
+                    "source": "empty"}
+        scores = self.scores(text)
+        safety = self.lexicon.safety_match(text)
+        if safety:
+            return {"label": "urgent", "score": 1.0, "scores": scores, "source": "safety_lexicon", "match": safety}
+        label, score = NEUTRAL, scores[NEUTRAL]
+        candidates = [(scores[name], name) for name in LABELS if name != NEUTRAL
+                      and scores[name] >= self.thresholds.get(name, 0.5)]
+        if candidates:
+            score, label = max(candidates)
+        profanity = self.lexicon.profanity_match(text)
+        if profanity and label == NEUTRAL:
+            return {"label": "angry", "score": max(scores["angry"], 0.9), "scores": scores,
+                    "source": "profanity", "match": profanity}
+        return {"label": label, "score": score, "scores": scores, "source": "classifier"}
+
+    def to_disk(self, folder: Path) -> None:
+        """Writes the textcat under the folder."""
+        self.nlp.to_disk(folder / MODEL_DIR)
+
+    @classmethod
+    def from_disk(cls, folder: Path, lexicon: EmotionLexicon, thresholds: Dict[str, float]) -> EmotionModel:
+        """Reads a textcat written by ``to_disk``."""
+        import spacy
+
+        return cls(spacy.load(folder / MODEL_DIR), lexicon, thresholds)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class EmotionClassifier(GraphComponent):
+    """Adds the emotion to the parse and re-ranks urgent or emotional messages."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """Data paths, training settings, thresholds and the intent overrides."""
+        return {
+            "training_data": "bot/emotion/train.yml",
+            "lexicon": "bot/emotion/lexicon.yml",
+            "dictionary_path": "bot/jieba",
+            "architecture": "bow",
+            "ngram_size": 2,
+            "epochs": 20,
+            "random_seed": 42,
+            # Minimum classifier probability for each non-neutral label.
+            "thresholds": {"angry": 0.5, "distressed": 0.5, "urgent": 0.5},
+            "intent_overrides": {"urgent": "urgent_help", "angry": "emotion_angry",
+                                 "distressed": "emotion_distressed"},
+            "keep_intents": ["request_human", "affirm", "deny", "rate"],
+        }
+
+    @staticmethod
+    def supported_languages() -> Optional[List[Text]]:
+        """The training data and lexicons are Chinese."""
+        return ["zh"]
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        """spaCy for the textcat, jieba for segmentation."""
+        return ["spacy", "jieba"]
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """Retrains when the emotion data, the lexicon or the dictionary change."""
+        digest = hashlib.sha256()
+        paths = [Path(config.get("training_data") or ""), Path(config.get("lexicon") or "")]
+        dictionary = Path(config.get("dictionary_path") or "")
+        if dictionary.is_dir():
+            paths.extend(sorted(p for p in dictionary.glob("*") if p.is_file()))
+        for path in paths:
+            if path.is_file():
+                digest.update(str(path).encode())
+                digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 model: Optional[EmotionModel] = None) -> None:
+        self.config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self.model = model
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> EmotionClassifier:
+        """Creates an untrained component."""
+        load_jieba_dictionary(config.get("dictionary_path"))
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Trains the textcat from the emotion data file (not from the intent data) and persists it."""
+        lexicon = EmotionLexicon.from_file(self.config["lexicon"])
+        self.model = EmotionModel.train(
+            read_examples(self.config["training_data"]), lexicon,
+            thresholds=self.config["thresholds"], epochs=self.config["epochs"],
+            architecture=self.config["architecture"], ngram_size=self.config["ngram_size"],
+            random_seed=self.config["random_seed"],
+        )
+        with self._model_storage.write_to(self._resource) as folder:
+            self.model.to_disk(Path(folder))
+            shutil.copy(self.config["lexicon"], Path(folder) / LEXICON_FILE)
+            dictionary = Path(self.config.get("dictionary_path") or "")
+            if dictionary.is_dir():
+                shutil.copytree(dictionary, Path(folder) / DICTIONARY_DIR)
+        return self._resource
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> EmotionClassifier:
+        """Loads the trained textcat and lexicon from the model storage."""
+        try:
+            with model_storage.read_from(resource) as folder:
+                folder = Path(folder)
+                load_jieba_dictionary(folder / DICTIONARY_DIR)
+                lexicon = EmotionLexicon.from_file(folder / LEXICON_FILE)
+                model = EmotionModel.from_disk(folder, lexicon, config["thresholds"])
+        except ValueError:
+            logger.warning("Emotion classifier not found in the model; messages get no emotion.")
+            model = None
+        return cls(config, model_storage, resource, model)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Adds the emotion to each message and re-ranks urgent or emotional ones."""
+        for message in messages:
+            if self.model is None or not isinstance(message.get(TEXT), str):
+                continue
+            emotion = self.model.predict(message.get(TEXT))
+            message.set(EMOTION, emotion, add_to_output=True)
+            self._override_intent(message, emotion)
+        return messages
+
+    def _override_intent(self, message: Message, emotion: Dict[str, Any]) -> None:
+        """Puts the emotion's intent on top so rules can react to it."""
+        override = self.config["intent_overrides"].get(emotion["label"])
+        if not override:
+            return
+        current = (message.get(INTENT) or {}).get("name")
+        if emotion["label"] != "urgent" and current in self.config["keep_intents"]:
+            return
+        intent = {"name": override, "confidence": 1.0}
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != override]
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)

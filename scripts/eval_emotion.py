@@ -1,0 +1,123 @@
+"""Evaluates the emotion classifier on the held-out file.
+
+Trains the Rasa component exactly as ``rasa train`` does (its ``train()``
+writes to a model storage, ``load()`` reads it back), runs ``process()`` on
+every held-out message and prints per-class precision, recall and F1, the
+confusion matrix, the handoff figures the product targets, and the latency.
+
+    .venv-bot/bin/python scripts/eval_emotion.py
+    .venv-bot/bin/python scripts/eval_emotion.py --architecture ensemble --show-errors
+
+Targets: urgent recall 100%; angry + distressed handed off >= 95%;
+neutral handed off <= 5%.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.chdir(ROOT)
+
+from rasa.engine.graph import ExecutionContext, GraphSchema  # noqa: E402
+from rasa.engine.storage.local_model_storage import LocalModelStorage  # noqa: E402
+from rasa.engine.storage.resource import Resource  # noqa: E402
+from rasa.shared.nlu.training_data.message import Message  # noqa: E402
+from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
+
+from bot.components.emotion import LABELS, NEUTRAL, EmotionClassifier, read_examples  # noqa: E402
+
+EMOTIONAL = ("angry", "distressed")
+
+
+def build_classifier(overrides: dict) -> EmotionClassifier:
+    """Trains the component into a temporary model storage and loads it back."""
+    config = {**EmotionClassifier.get_default_config(), **overrides}
+    storage = LocalModelStorage(Path(tempfile.mkdtemp(prefix="emotion-eval-")))
+    resource = Resource("emotion_classifier")
+    context = ExecutionContext(GraphSchema({}), "eval")
+    EmotionClassifier.create(config, storage, resource, context).train(TrainingData())
+    return EmotionClassifier.load(config, storage, resource, context)
+
+
+def percent(numerator: int, denominator: int) -> str:
+    """A share as a percentage string."""
+    return f"{100.0 * numerator / denominator:5.1f}%" if denominator else "  n/a"
+
+
+def main() -> int:
+    """Command-line entry: prints the figures, exits 1 when a target is missed."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--heldout", default="bot/emotion/heldout.yml")
+    parser.add_argument("--architecture", choices=["bow", "ensemble"])
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--show-errors", action="store_true", help="list every misclassified message")
+    args = parser.parse_args()
+    overrides = {key: value for key, value in (("architecture", args.architecture), ("epochs", args.epochs))
+                 if value is not None}
+
+    started = time.perf_counter()
+    classifier = build_classifier(overrides)
+    print(f"trained and loaded in {time.perf_counter() - started:.1f}s")
+
+    examples = read_examples(args.heldout)
+    predictions = []
+    started = time.perf_counter()
+    for text, _ in examples:
+        message = Message(data={"text": text, "intent": {"name": "faq", "confidence": 0.9}})
+        classifier.process([message])
+        predictions.append(message.get("emotion")["label"])
+    latency_ms = 1000 * (time.perf_counter() - started) / max(len(examples), 1)
+
+    print(f"\nheld-out messages: {len(examples)} ({args.heldout})\n")
+    print(f"{'class':<11}{'support':>8}{'precision':>11}{'recall':>9}{'F1':>7}")
+    for label in LABELS:
+        tp = sum(1 for (_, gold), pred in zip(examples, predictions) if gold == label and pred == label)
+        predicted = sum(1 for pred in predictions if pred == label)
+        support = sum(1 for _, gold in examples if gold == label)
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        print(f"{label:<11}{support:>8}{precision:>11.3f}{recall:>9.3f}{f1:>7.3f}")
+
+    print("\nconfusion (rows: truth, columns: prediction)")
+    print(" " * 11 + "".join(f"{label:>11}" for label in LABELS))
+    for gold_label in LABELS:
+        row = [sum(1 for (_, gold), pred in zip(examples, predictions) if gold == gold_label and pred == label)
+               for label in LABELS]
+        print(f"{gold_label:<11}" + "".join(f"{count:>11}" for count in row))
+
+    urgent = [pred for (_, gold), pred in zip(examples, predictions) if gold == "urgent"]
+    emotional = [pred for (_, gold), pred in zip(examples, predictions) if gold in EMOTIONAL]
+    neutral = [pred for (_, gold), pred in zip(examples, predictions) if gold == NEUTRAL]
+    urgent_hits = sum(1 for pred in urgent if pred == "urgent")
+    emotional_handed = sum(1 for pred in emotional if pred != NEUTRAL)
+    emotional_exact = sum(1 for pred in emotional if pred in EMOTIONAL)
+    neutral_handed = sum(1 for pred in neutral if pred != NEUTRAL)
+    print("\nhandoff figures")
+    print(f"  urgent recall (predicted urgent):             {percent(urgent_hits, len(urgent))}  target 100%")
+    print(f"  emotional handed off (any non-neutral):       {percent(emotional_handed, len(emotional))}"
+          "  target >= 95%")
+    print(f"  emotional read as angry or distressed:        {percent(emotional_exact, len(emotional))}")
+    print(f"  neutral handed off:                           {percent(neutral_handed, len(neutral))}"
+          "  target <= 5%")
+    print(f"  latency per message:                          {latency_ms:.2f} ms")
+
+    if args.show_errors:
+        print("\nerrors")
+        for (text, gold), pred in zip(examples, predictions):
+            if gold != pred:
+                print(f"  {gold:>10} -> {pred:<10} {text}")
+
+    missed = (urgent_hits < len(urgent) or emotional_handed < 0.95 * len(emotional)
+              or neutral_handed > 0.05 * len(neutral))
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
