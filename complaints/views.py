@@ -10,7 +10,7 @@ from complaints import service as complaint_service
 from complaints.auth import StaffDep
 from complaints.categories import category_label, infer_category
 from complaints.clock import ClockDep, as_utc, system_clock
-from complaints.enums import ComplaintStatus, Urgency
+from complaints.enums import ComplaintCategory, ComplaintStatus, Urgency
 from complaints.models import (
     AssignIn,
     CitizenInfoIn,
@@ -50,6 +50,12 @@ def classify(payload: ClassifyIn) -> dict[str, Any]:
     guess = infer_category(payload.text)
     return {"category": guess.category, "label": category_label(guess.category), "score": guess.score,
             "matched": list(guess.matched)}
+
+
+@internal_router.get("/categories")
+def categories() -> list[dict[str, str]]:
+    """Lists category ids with their Chinese labels."""
+    return [{"category": c.value, "label": category_label(c)} for c in ComplaintCategory]
 
 
 @internal_router.post("", status_code=201)
