@@ -12,7 +12,7 @@ What changes:
 - invisible characters (zero-width spaces, byte-order marks, soft hyphens) are
   dropped, and control characters become spaces;
 - traditional Chinese becomes simplified (OpenCC ``t2s``): ``身份證遺失`` ->
-  ``身份证遗失``;
+  ``身份证遗失``; the variant 妳 reads as 你;
 - runs of whitespace collapse to one space and the ends are trimmed.
 
 Phone numbers, ID numbers and ticket numbers typed on a Chinese keyboard in
@@ -28,6 +28,8 @@ _FULL_WIDTH_OFFSET = 0xFEE0
 _IDEOGRAPHIC_SPACE = "\u3000"
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _WHITESPACE_RUN = re.compile(r"\s+")
+# Variant characters OpenCC keeps but citizens use interchangeably with the common form.
+_VARIANTS = str.maketrans({"妳": "你", "祢": "你"})
 
 
 def _fold_width(char: str) -> str:
@@ -54,7 +56,7 @@ def to_simplified(text: str) -> str:
     """Converts traditional Chinese characters to simplified ones."""
     if not text or text.isascii():
         return text
-    return _t2s_converter().convert(text)
+    return _t2s_converter().convert(text).translate(_VARIANTS)
 
 
 def fold_width(text: str) -> str:

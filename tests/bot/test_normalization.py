@@ -9,6 +9,7 @@ from bot.components.normalization import fold_width, normalize_text, to_simplifi
     ("raw", "expected"),
     [
         ("身份證遺失", "身份证遗失"),
+        ("妳好", "你好"),
         ("１３８００１３８０００", "13800138000"),
         ("ＴＳ２０２６１１２１－０００７", "TS20261121-0007"),
         ("預約碼ＹＢ７Ｋ３Ｍ", "预约码YB7K3M"),
