@@ -55,7 +55,7 @@ def retry_storm(platform: WeChatPlatform, bot: ScriptedRestBot, storms: int, cop
     for index in range(storms):
         fields = platform.text_fields(f"oStorm{index:03d}", f"重复消息{index}")
 
-        def send() -> None:
+        def send(fields: dict[str, str] = fields) -> None:
             nonlocal answered
             result = platform.push(fields, retries=0)
             if result.reply_text:

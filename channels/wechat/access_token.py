@@ -8,9 +8,11 @@ a short lease on the row does.
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import httpx
 from sqlalchemy import or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from channels.wechat.models import WeChatAccessToken
@@ -78,13 +80,13 @@ class AccessTokenStore:
                         db_session.add(WeChatAccessToken(app_id=self.settings.app_id))
                 except IntegrityError:
                     pass
-            taken = db_session.execute(
+            taken = cast("CursorResult[Any]", db_session.execute(
                 update(WeChatAccessToken)
                 .where(WeChatAccessToken.app_id == self.settings.app_id,
                        or_(WeChatAccessToken.refresh_lease_until.is_(None),
                            WeChatAccessToken.refresh_lease_until < now))
                 .values(refresh_lease_until=now + timedelta(seconds=LEASE_SECONDS))
-            ).rowcount
+            )).rowcount
         return bool(taken)
 
     async def _refresh(self, *, stale: str | None) -> str:

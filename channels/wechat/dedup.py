@@ -8,8 +8,10 @@ or any other instance) waits for that outcome and repeats it.
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from channels.wechat.enums import InboundStatus
@@ -81,7 +83,8 @@ def prune(database: Database, *, older_than_hours: int) -> int:
     """Removes dedup records older than WeChat could still retry them."""
     cutoff = datetime.now(UTC) - timedelta(hours=older_than_hours)
     with database.session() as db_session:
-        return db_session.execute(delete(WeChatInbound).where(WeChatInbound.created_at < cutoff)).rowcount
+        result = db_session.execute(delete(WeChatInbound).where(WeChatInbound.created_at < cutoff))
+        return cast("CursorResult[Any]", result).rowcount
 
 
 def retries_seen(database: Database) -> int:

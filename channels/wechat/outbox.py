@@ -9,8 +9,10 @@ citizen writes again. Network failures stay ``pending`` for the periodic sweep.
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.engine import CursorResult
 
 from channels.wechat.access_token import WeChatApiError
 from channels.wechat.customer_service import WINDOW_CLOSED, WeChatApi, split_for_wechat
@@ -47,11 +49,11 @@ class Outbox:
     def reopen_window(self, *, openid: str) -> int:
         """The citizen wrote: messages held back by 45015 may be sent again."""
         with self.database.session() as db_session:
-            return db_session.execute(
+            return cast("CursorResult[Any]", db_session.execute(
                 update(WeChatOutbound)
                 .where(WeChatOutbound.openid == openid, WeChatOutbound.status == DeliveryStatus.window_closed)
                 .values(status=DeliveryStatus.pending)
-            ).rowcount
+            )).rowcount
 
     def _claim_next(self, openid: str) -> WeChatOutbound | None:
         """Leases the oldest pending message of a citizen, so no other instance sends it at the same time."""
@@ -65,12 +67,12 @@ class Outbox:
             ).first()
             if row is None:
                 return None
-            taken = db_session.execute(
+            taken = cast("CursorResult[Any]", db_session.execute(
                 update(WeChatOutbound)
                 .where(WeChatOutbound.id == row.id, WeChatOutbound.status == DeliveryStatus.pending,
                        or_(WeChatOutbound.lease_until.is_(None), WeChatOutbound.lease_until < now))
                 .values(lease_until=now + timedelta(seconds=LEASE_SECONDS), attempts=WeChatOutbound.attempts + 1)
-            ).rowcount
+            )).rowcount
             return row if taken else None
 
     def _settle(self, row_id: int, *, status: DeliveryStatus, error: str | None = None) -> None:

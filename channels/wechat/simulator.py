@@ -214,7 +214,8 @@ class WeChatPlatform:
         sealed = safe_xml.fromstring(self.crypto.encrypt_message(xml, nonce, timestamp))
         ciphertext = sealed.findtext("Encrypt") or ""
         params.update(encrypt_type="aes", msg_signature=sign(self.token, timestamp, nonce, ciphertext))
-        body = f"<xml><ToUserName><![CDATA[{self.account}]]></ToUserName><Encrypt><![CDATA[{ciphertext}]]></Encrypt></xml>"
+        body = (f"<xml><ToUserName><![CDATA[{self.account}]]></ToUserName>"
+                f"<Encrypt><![CDATA[{ciphertext}]]></Encrypt></xml>")
         return params, body.encode("utf-8")
 
     def push(self, fields: dict[str, str], *, encrypted: bool = False, retries: int = CALLBACK_RETRIES,
