@@ -1,0 +1,181 @@
+"""The emotion component: lexicons, a tiny trained textcat, Rasa storage round trip, intent override."""
+
+from pathlib import Path
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.components.emotion import EmotionClassifier, EmotionLexicon, EmotionModel, read_examples
+
+ROOT = Path(__file__).resolve().parents[2]
+LEXICON = ROOT / "bot" / "emotion" / "lexicon.yml"
+
+TINY_DATA = """
+version: "1"
+emotions:
+  - label: neutral
+    examples: |
+      - 身份证怎么办
+      - 社保卡在哪里办
+      - 公积金怎么提取
+      - 你们几点上班
+      - 护照要多少钱
+      - 谢谢
+  - label: angry
+    examples: |
+      - 你们这什么破服务
+      - 气死我了
+      - 等了两个小时还没人理
+      - 太过分了
+      - 你们效率太低了
+      - 我要投诉你们这个态度
+  - label: distressed
+    examples: |
+      - 我真的不知道该怎么办了
+      - 我好无助
+      - 求求你们帮帮我
+      - 心里好难受
+      - 我好焦虑
+      - 我快撑不住了
+  - label: urgent
+    examples: |
+      - 孩子走丢了
+      - 有人拿刀
+      - 我被打了
+      - 家里着火了
+      - 有人晕倒了
+      - 救命
+"""
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> EmotionLexicon:
+    """The project's real lexicon."""
+    return EmotionLexicon.from_file(LEXICON)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(lexicon: EmotionLexicon, tmp_path_factory: pytest.TempPathFactory) -> EmotionModel:
+    """A textcat trained on a handful of sentences."""
+    path = tmp_path_factory.mktemp("emotion") / "train.yml"
+    path.write_text(TINY_DATA, encoding="utf-8")
+    return EmotionModel.train(read_examples(path), lexicon, thresholds={"angry": 0.4, "distressed": 0.4,
+                                                                        "urgent": 0.5}, epochs=15)
+
+
+@pytest.mark.parametrize("text", ["我不想活了", "我站在楼顶上想跳下去", "我老公又打我了", "我家孩子走丢了",
+                                  "我妈早上出门到现在找不到了", "有人拿刀在大厅", "大厅有人晕倒了",
+                                  "我要和他同归于尽"])
+def test_safety_phrases_are_urgent(lexicon: EmotionLexicon, text: str) -> None:
+    assert lexicon.safety_match(text), text
+
+
+@pytest.mark.parametrize("text", ["身份证丢了怎么补办", "我妈的身份证丢了怎么办", "孩子的出生证明丢了",
+                                  "老人去世了死亡证明在哪开", "我要投诉窗口工作人员", "护照能加急吗",
+                                  "打我电话就行", "我爸的医保卡找不到了", "帮我预约下周三上午"])
+def test_ordinary_questions_are_not_safety_cases(lexicon: EmotionLexicon, text: str) -> None:
+    assert lexicon.safety_match(text) is None, text
+
+
+def test_no_neutral_training_or_heldout_sentence_hits_the_safety_lexicon(lexicon: EmotionLexicon) -> None:
+    neutral = [text for name in ("train.yml", "heldout.yml")
+               for text, label in read_examples(ROOT / "bot" / "emotion" / name) if label == "neutral"]
+    assert len(neutral) > 300
+    assert [text for text in neutral if lexicon.safety_match(text)] == []
+
+
+def test_profanity_is_angry_but_a_mothers_card_is_not(lexicon: EmotionLexicon) -> None:
+    assert lexicon.profanity_match("真他妈的受不了")
+    assert lexicon.profanity_match("垃圾系统")
+    assert lexicon.profanity_match("我妈的社保卡丢了") is None
+
+
+def test_tiny_model_predicts_labels_with_scores(tiny_model: EmotionModel) -> None:
+    result = tiny_model.predict("气死我了，你们这什么破服务")
+    assert result["label"] == "angry"
+    assert set(result["scores"]) == {"neutral", "angry", "distressed", "urgent"}
+    assert abs(sum(result["scores"].values()) - 1.0) < 0.01
+    assert tiny_model.predict("公积金怎么提取")["label"] == "neutral"
+
+
+def test_lexicon_overrides_the_classifier(tiny_model: EmotionModel) -> None:
+    result = tiny_model.predict("我已经写好遗书了")
+    assert result["label"] == "urgent" and result["source"] == "safety_lexicon" and result["score"] == 1.0
+    assert tiny_model.predict("真他妈的")["label"] == "angry"
+
+
+def test_empty_and_full_width_text(tiny_model: EmotionModel) -> None:
+    assert tiny_model.predict("")["label"] == "neutral"
+    assert tiny_model.predict("   ")["label"] == "neutral"
+    assert tiny_model.predict("我不想活了！！")["label"] == "urgent"
+
+
+@pytest.fixture(scope="module")
+def component_config(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Component settings pointing at the tiny data."""
+    folder = tmp_path_factory.mktemp("component")
+    (folder / "train.yml").write_text(TINY_DATA, encoding="utf-8")
+    return {**EmotionClassifier.get_default_config(), "training_data": str(folder / "train.yml"),
+            "lexicon": str(LEXICON), "dictionary_path": str(ROOT / "bot" / "jieba"), "epochs": 15,
+            "thresholds": {"angry": 0.4, "distressed": 0.4, "urgent": 0.5}}
+
+
+@pytest.fixture(scope="module")
+def loaded(component_config: dict, tmp_path_factory: pytest.TempPathFactory) -> EmotionClassifier:
+    """The component trained into a model storage and loaded back, as Rasa does."""
+    storage = LocalModelStorage(tmp_path_factory.mktemp("storage"))
+    resource = Resource("emotion")
+    context = ExecutionContext(GraphSchema({}), "test")
+    EmotionClassifier.create(component_config, storage, resource, context).train(TrainingData())
+    return EmotionClassifier.load(component_config, storage, resource, context)
+
+
+def _message(text: str, intent: str = "faq_id_card", confidence: float = 0.92) -> Message:
+    top = {"name": intent, "confidence": confidence}
+    return Message(data={"text": text, "intent": top, "intent_ranking": [top, {"name": "greet", "confidence": 0.02}]})
+
+
+def test_loaded_component_adds_emotion_to_the_output(loaded: EmotionClassifier) -> None:
+    message = _message("身份证怎么办")
+    loaded.process([message])
+    output = message.as_dict(only_output_properties=True)
+    assert output["emotion"]["label"] == "neutral"
+    assert message.get("intent")["name"] == "faq_id_card"
+
+
+def test_urgent_message_is_reranked_to_urgent_help(loaded: EmotionClassifier) -> None:
+    message = _message("我不想活了，转人工", intent="request_human")
+    loaded.process([message])
+    assert message.get("intent") == {"name": "urgent_help", "confidence": 1.0}
+    ranking = [entry["name"] for entry in message.get("intent_ranking")]
+    assert ranking[:2] == ["urgent_help", "request_human"]
+
+
+def test_anger_reranks_but_an_explicit_request_is_kept(loaded: EmotionClassifier) -> None:
+    angry = _message("气死我了，你们这什么破服务")
+    loaded.process([angry])
+    assert angry.get("intent")["name"] == "emotion_angry"
+    explicit = _message("气死我了，你们这什么破服务，转人工", intent="request_human")
+    loaded.process([explicit])
+    assert explicit.get("intent")["name"] == "request_human"
+    assert explicit.get("emotion")["label"] == "angry"
+
+
+def test_fingerprint_changes_with_the_data(component_config: dict, tmp_path: Path) -> None:
+    data = tmp_path / "train.yml"
+    data.write_text(TINY_DATA, encoding="utf-8")
+    config = {**component_config, "training_data": str(data)}
+    before = EmotionClassifier.fingerprint_addon(config)
+    data.write_text(TINY_DATA + "      - 新的一句\n", encoding="utf-8")
+    assert EmotionClassifier.fingerprint_addon(config) != before
+
+
+def test_unknown_label_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yml"
+    path.write_text('emotions:\n  - label: happy\n    examples: |\n      - 好开心\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="happy"):
+        read_examples(path)
