@@ -1,7 +1,30 @@
 """Settings of the faq domain (composed into service.settings.Settings)."""
 
-from pydantic import BaseModel
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+FAQ_DIR = Path(__file__).resolve().parent
 
 
 class FaqSettings(BaseModel):
     """Tunable values of the faq domain."""
+
+    # Directory holding catalogue.yml, entries/ and aspects.yml.
+    knowledge_dir: Path = FAQ_DIR
+    # Score at or above which the best entry is answered directly.
+    answer_threshold: float = Field(default=0.55, ge=0)
+    # Score below which no candidate is worth offering.
+    clarify_threshold: float = Field(default=0.30, ge=0)
+    # A best entry this close to the runner-up (of another service) is asked about, not assumed.
+    ambiguity_margin: float = Field(default=0.03, ge=0)
+    # Misses in a row after which the citizen is offered a person.
+    misses_before_human: int = Field(default=2, ge=1)
+    # Citizen text beyond this many characters is not read (the rest is cut off).
+    max_question_chars: int = Field(default=300, ge=10)
+    # How often (seconds) the files' modification times are compared; 0 disables it.
+    reload_check_seconds: float = Field(default=2.0, ge=0)
+    # Bearer token operators use for reload and the report (the internal token is also accepted).
+    operator_token: str = "change-me-faq-operator-token"
+    # How many rows the traffic report lists.
+    report_limit: int = Field(default=20, ge=1, le=500)

@@ -6,6 +6,7 @@ import channels.web.models  # noqa: F401
 import handoff.models  # noqa: F401
 import channels.wechat.models  # noqa: F401
 import complaints.models  # noqa: F401
+import faq.models  # noqa: F401
 
 from service.database import Base
 
