@@ -32,7 +32,7 @@ NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
 NGRAM_SIZES = (1, 2, 3)
 # Weights of the signals; measured with `python -m faq.evaluate`.
 SERVICE_WEIGHT = 0.30
-CONTEXT_WEIGHT = 0.22
+CONTEXT_WEIGHT = 0.40
 ASPECT_WEIGHT = 0.12
 BEST_VARIANT_SHARE = 0.6
 
