@@ -84,4 +84,7 @@ class ServiceCatalogue:
         for service in services.values():
             if words == service.name or words in service.aliases:
                 return service.id
-        return None
+        # Otherwise the longest name or alias said inside the sentence ("我想约办护照").
+        found = [(len(term), service.id) for service in services.values()
+                 for term in (service.name, *service.aliases) if term and term in words]
+        return max(found)[1] if found else None

@@ -128,6 +128,7 @@ class BookingRead(BaseModel):
 
     code: str
     status: BookingStatus
+    status_name: str
     service_id: str
     service_name: str
     office_name: str

@@ -311,7 +311,8 @@ def to_read(rules: AppointmentRules, booking: Booking) -> BookingRead:
     office = office_for(rules, booking.service_id)
     window = next((w for w in office.windows if w.id == booking.window_id), None)
     return BookingRead(
-        code=booking.code, status=BookingStatus(booking.status), service_id=booking.service_id,
+        code=booking.code, status=BookingStatus(booking.status),
+        status_name=load_texts("appointments")["status_names"][booking.status], service_id=booking.service_id,
         service_name=rules.catalogue.name(booking.service_id), office_name=office.name,
         office_address=office.address, window_id=booking.window_id,
         window_name=window.name if window else booking.window_id, day=booking.day,

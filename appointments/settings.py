@@ -1,5 +1,6 @@
 """Settings of the appointments domain (composed into service.settings.Settings)."""
 
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -18,3 +19,5 @@ class AppointmentSettings(BaseModel):
     catalogue_path: Path = PACKAGE_DIR.parent / "faq" / "catalogue.yml"
     # How many nearest free slots to offer when the asked one is unavailable.
     alternatives: int = 3
+    # Pins the booking clock to a local time (demonstrations and end-to-end tests); None = real time.
+    frozen_clock: datetime | None = None

@@ -19,8 +19,8 @@ from appointments.citizen_identity import (
     normalise_code,
     normalise_mobile,
 )
-from appointments.dateparse import parse_when
-from appointments.enums import BookingStatus
+from appointments.dateparse import ParsedWhen, is_past, parse_when
+from appointments.enums import BookingStatus, WhenProblem
 from appointments.models import (
     AvailabilityQuery,
     BookingCreate,
@@ -93,9 +93,15 @@ def resolve_service(query: ServiceQuery, request: Request) -> dict[str, Any]:
 @internal.post("/when")
 def understand_when(query: WhenQuery, request: Request) -> dict[str, Any]:
     """Parses a Chinese date/time expression relative to now."""
-    parsed = parse_when(query.text, now_of(request))
+    now = now_of(request)
+    parsed = parse_when(query.text, now)
+    day_given = parsed.day is not None
+    if parsed.ok and parsed.day is None:
+        # A time alone ("下午3点半") means today.
+        problem_now = WhenProblem.past if is_past(now.date(), parsed.at, parsed.part, now) else None
+        parsed = ParsedWhen(day=now.date(), at=parsed.at, part=parsed.part, problem=problem_now)
     problem = parsed.problem.value if parsed.problem else None
-    return {"day": parsed.day, "start": parsed.at.strftime("%H:%M") if parsed.at else None,
+    return {"day": parsed.day, "day_given": day_given, "start": parsed.at.strftime("%H:%M") if parsed.at else None,
             "part": parsed.part, "problem": problem,
             "message": load_texts("appointments")["when_problems"][problem] if problem else None}
 
@@ -274,7 +280,8 @@ def install(app: FastAPI) -> None:
     """Mounts the domain's routes and loads its rules from the settings' files."""
     rules = AppointmentRules.from_settings(app.state.settings.appointments, app.state.settings.timezone)
     app.state.appointment_rules = rules
-    app.state.appointment_clock = rules.now
+    frozen = app.state.settings.appointments.frozen_clock
+    app.state.appointment_clock = (lambda: frozen) if frozen is not None else rules.now
     app.include_router(internal)
     app.include_router(staff)
     app.include_router(console)

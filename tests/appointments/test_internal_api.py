@@ -161,7 +161,7 @@ def test_reschedule_into_a_full_slot_keeps_the_booking(client: TestClient, inter
 
 def test_when_contact_and_service_helpers(client: TestClient, internal_headers, set_clock) -> None:
     when = client.post(f"{BASE}/when", json={"text": "下周三上午十点"}, headers=internal_headers).json()
-    assert when == {"day": "2026-11-25", "start": "10:00", "part": "morning", "problem": None, "message": None}
+    assert when == {"day": "2026-11-25", "day_given": True, "start": "10:00", "part": "morning", "problem": None, "message": None}
     past = client.post(f"{BASE}/when", json={"text": "10月8号"}, headers=internal_headers).json()
     assert past["problem"] == "past" and past["message"]
     contact = client.post(f"{BASE}/contact/check", json={"mobile": "1380013800"}, headers=internal_headers).json()
@@ -170,3 +170,15 @@ def test_when_contact_and_service_helpers(client: TestClient, internal_headers, 
     assert resolved == {"service_id": "passport", "service_name": "普通护照"}
     unknown = client.post(f"{BASE}/services/resolve", json={"text": "火星签证"}, headers=internal_headers).json()
     assert unknown["service_id"] is None
+
+
+def test_time_alone_means_today_and_services_are_found_inside_sentences(client: TestClient, internal_headers,
+                                                                        set_clock) -> None:
+    later = client.post(f"{BASE}/when", json={"text": "下午3点半"}, headers=internal_headers).json()
+    assert later["day"] == "2026-11-18" and later["start"] == "15:30" and later["problem"] is None
+    assert later["day_given"] is False
+    earlier = client.post(f"{BASE}/when", json={"text": "早上9点"}, headers=internal_headers).json()
+    assert earlier["problem"] == "past"
+    resolved = client.post(f"{BASE}/services/resolve", json={"text": "我想约个时间办护照"},
+                           headers=internal_headers).json()
+    assert resolved["service_id"] == "passport"

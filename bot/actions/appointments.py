@@ -1,0 +1,388 @@
+"""Booking actions: the appointment form's validation, the commit, and look-up/cancel/reschedule by code.
+
+Thin by design: dates are parsed, capacity and working days decided, and
+bookings committed by the service (/internal/appointments/...). Texts the
+citizen reads are the domain's responses, or reasons the service words.
+"""
+
+import hashlib
+import re
+import uuid
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.service_client import ServiceClient, ServiceError, ServiceUnavailable
+
+API = "/internal/appointments"
+CODE_PATTERN = re.compile(r"^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{6}$")
+NAME_PREFIX = re.compile(r"^(我叫|我是|名字[是:]?|姓名[是:]?|预约人[是:]?)\s*")
+NAME_PATTERN = re.compile(r"^[\u4e00-\u9fa5A-Za-z·.\s]{1,32}$")
+MAX_SLOT_BUTTONS = 8
+APPOINTMENT_SLOTS = ["appointment_service", "appointment_day", "appointment_start", "appointment_name",
+                     "appointment_mobile", "appointment_id_number", "appointment_confirmed", "appointment_part",
+                     "appointment_label", "appointment_service_name", "appointment_request_id"]
+BOOKING_SLOTS = ["booking_operation", "booking_code_value", "booking_mobile_last4", "booking_service",
+                 "reschedule_when", "reschedule_day", "reschedule_start"]
+
+
+def service_client() -> ServiceClient:
+    """The client to the service; tests point it elsewhere through the environment."""
+    return ServiceClient()
+
+
+def slot_button(slot: dict[str, Any]) -> dict[str, str]:
+    """A button choosing a free slot; its payload is plain text the date parser reads."""
+    return {"title": f"{slot['label']}（余{slot['remaining']}）", "payload": f"{slot['day']} {slot['start']}"}
+
+
+def offer_alternatives(dispatcher: CollectingDispatcher, answer: dict[str, Any]) -> None:
+    """Says why the asked time is unavailable and offers the nearest free slots as buttons."""
+    if answer.get("reason"):
+        dispatcher.utter_message(response="utter_appointment_not_available", reason=answer["reason"])
+    alternatives = answer.get("alternatives") or []
+    if alternatives:
+        dispatcher.utter_message(response="utter_appointment_alternatives",
+                                 buttons=[slot_button(slot) for slot in alternatives])
+    else:
+        dispatcher.utter_message(response="utter_appointment_no_alternatives")
+
+
+async def choose_time(client: ServiceClient, dispatcher: CollectingDispatcher, service_id: str, text: str,
+                      known_day: str | None = None) -> dict[str, Any] | None:
+    """Parses a date/time and checks it; returns {day, start, label} when bookable, {day, part} when a
+    time is still to be picked, or None after telling the citizen why not."""
+    when = await client.post(f"{API}/when", json={"text": text[:100]})
+    if when["problem"]:
+        dispatcher.utter_message(response="utter_appointment_not_available", reason=when["message"])
+        return None
+    day = when["day"] if when["day_given"] or not known_day else known_day
+    query = {"service_id": service_id, "day": day, "start": when["start"], "part": when["part"]}
+    answer = await client.post(f"{API}/availability", json=query)
+    if not answer["available"]:
+        offer_alternatives(dispatcher, answer)
+        return None
+    if when["start"] is None:
+        return {"day": day, "start": None, "part": when["part"], "day_label": answer["day_label"],
+                "slots": answer["slots"]}
+    label = next(slot["label"] for slot in answer["slots"] if slot["start"] == when["start"])
+    return {"day": day, "start": when["start"], "label": label}
+
+
+def offer_day_slots(dispatcher: CollectingDispatcher, choice: dict[str, Any]) -> None:
+    """Lists a day's free slots (within the asked part of the day) as buttons."""
+    dispatcher.utter_message(response="utter_appointment_pick_start", day_label=choice["day_label"],
+                             buttons=[slot_button(slot) for slot in choice["slots"][:MAX_SLOT_BUTTONS]])
+
+
+class ValidateAppointmentForm(FormValidationAction):
+    """Validates the booking form's answers, keeping every other answer when one is wrong."""
+
+    def name(self) -> str:
+        """Names the action."""
+        return "validate_appointment_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        """Adds the optional ID number when the citizen volunteered one, so it gets checked."""
+        slots = list(domain_slots)
+        if tracker.get_slot("appointment_id_number") is not None:
+            slots.insert(slots.index("appointment_confirmed"), "appointment_id_number")
+        return slots
+
+    async def extract_appointment_service(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                          domain: DomainDict) -> dict[str, Any]:
+        """Takes the service from the FAQ context when the form starts without one."""
+        current = tracker.get_slot("current_service")
+        if tracker.get_slot("appointment_service") is None and tracker.get_slot("requested_slot") is None and current:
+            return {"appointment_service": current}
+        return {}
+
+    async def validate_appointment_service(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                           domain: DomainDict) -> dict[str, Any]:
+        """Accepts a bookable catalogue service, by id, name or alias."""
+        try:
+            found = await service_client().post(f"{API}/services/resolve", json={"text": str(value)[:64]})
+        except ServiceUnavailable:
+            dispatcher.utter_message(response="utter_service_busy")
+            return {"appointment_service": None}
+        if not found["service_id"]:
+            dispatcher.utter_message(response="utter_appointment_service_unknown", value=str(value)[:20])
+            return {"appointment_service": None}
+        return {"appointment_service": found["service_id"], "appointment_service_name": found["service_name"]}
+
+    async def _validate_time(self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+        service_id = tracker.get_slot("appointment_service")
+        cleared = {"appointment_day": None, "appointment_start": None}
+        if not service_id:
+            return cleared
+        try:
+            choice = await choose_time(service_client(), dispatcher, service_id, text,
+                                       tracker.get_slot("appointment_day"))
+        except (ServiceUnavailable, ServiceError):
+            dispatcher.utter_message(response="utter_service_busy")
+            return cleared
+        if choice is None:
+            return cleared
+        if choice["start"] is None:
+            offer_day_slots(dispatcher, choice)
+            return {"appointment_day": choice["day"], "appointment_start": None, "appointment_part": choice["part"]}
+        return {"appointment_day": choice["day"], "appointment_start": choice["start"],
+                "appointment_label": choice["label"]}
+
+    async def validate_appointment_day(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                       domain: DomainDict) -> dict[str, Any]:
+        """Understands 明天下午 / 下周三上午十点 and checks the day and slot with the service."""
+        return await self._validate_time(str(value), dispatcher, tracker)
+
+    async def validate_appointment_start(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                         domain: DomainDict) -> dict[str, Any]:
+        """Takes the chosen slot (a button or a time said in words) on the chosen day."""
+        result = await self._validate_time(str(value), dispatcher, tracker)
+        if result.get("appointment_day") is None and tracker.get_slot("appointment_day"):
+            # A refused time on a good day: ask the time again, not the day.
+            return {"appointment_start": None}
+        return result
+
+    async def validate_appointment_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                        domain: DomainDict) -> dict[str, Any]:
+        """Accepts a plausible name (1-32 letters, no digits)."""
+        name = NAME_PREFIX.sub("", str(value).strip()).strip()
+        if not NAME_PATTERN.match(name):
+            dispatcher.utter_message(response="utter_appointment_name_invalid")
+            return {"appointment_name": None}
+        return {"appointment_name": name}
+
+    async def validate_appointment_mobile(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                          domain: DomainDict) -> dict[str, Any]:
+        """Accepts an 11-digit mainland mobile; otherwise says what is wrong with it."""
+        try:
+            checked = await service_client().post(f"{API}/contact/check", json={"mobile": str(value)[:32]})
+        except (ServiceUnavailable, ServiceError):
+            dispatcher.utter_message(response="utter_service_busy")
+            return {"appointment_mobile": None}
+        if checked["mobile_problem"]:
+            dispatcher.utter_message(response="utter_appointment_mobile_invalid", reason=checked["mobile_message"])
+            return {"appointment_mobile": None}
+        return {"appointment_mobile": checked["mobile"]}
+
+    async def validate_appointment_id_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                             domain: DomainDict) -> dict[str, Any]:
+        """Keeps a volunteered ID number only when its GB 11643 checksum is right."""
+        try:
+            checked = await service_client().post(f"{API}/contact/check", json={"id_number": str(value)[:32]})
+        except (ServiceUnavailable, ServiceError):
+            return {"appointment_id_number": None}
+        if not checked["id_number_ok"]:
+            dispatcher.utter_message(response="utter_appointment_id_number_invalid",
+                                     reason=checked["id_number_message"])
+            return {"appointment_id_number": None}
+        return {"appointment_id_number": str(value).strip().upper()}
+
+
+class ActionAskAppointmentStart(Action):
+    """Asks for the time by offering the chosen day's free slots as buttons."""
+
+    def name(self) -> str:
+        """Names the action."""
+        return "action_ask_appointment_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Fetches the day's free slots and lists them."""
+        query = {"service_id": tracker.get_slot("appointment_service"), "day": tracker.get_slot("appointment_day"),
+                 "part": tracker.get_slot("appointment_part")}
+        try:
+            answer = await service_client().post(f"{API}/availability", json=query)
+        except (ServiceUnavailable, ServiceError):
+            dispatcher.utter_message(response="utter_service_busy")
+            return []
+        if answer["slots"]:
+            offer_day_slots(dispatcher, answer)
+        else:
+            offer_alternatives(dispatcher, answer)
+        return []
+
+
+class ActionAskAppointmentConfirmed(Action):
+    """Shows the summary to confirm, and fixes the key that makes the confirmation idempotent."""
+
+    def name(self) -> str:
+        """Names the action."""
+        return "action_ask_appointment_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Sends the summary with confirm/decline buttons."""
+        mobile = tracker.get_slot("appointment_mobile") or ""
+        dispatcher.utter_message(
+            response="utter_appointment_summary",
+            service_name=tracker.get_slot("appointment_service_name") or tracker.get_slot("appointment_service"),
+            slot_label=tracker.get_slot("appointment_label"), name=tracker.get_slot("appointment_name"),
+            mobile_masked=f"{mobile[:3]}****{mobile[-4:]}")
+        if tracker.get_slot("appointment_request_id"):
+            return []
+        return [SlotSet("appointment_request_id", uuid.uuid4().hex)]
+
+
+def clear(slots: list[str]) -> list[EventType]:
+    """Empties the given slots."""
+    return [SlotSet(slot, None) for slot in slots]
+
+
+class ActionBookAppointment(Action):
+    """Commits the confirmed booking and gives the code and what to bring."""
+
+    def name(self) -> str:
+        """Names the action."""
+        return "action_book_appointment"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Books once per confirmation, even when retried."""
+        if tracker.get_slot("appointment_confirmed") is not True:
+            dispatcher.utter_message(response="utter_appointment_not_submitted")
+            return clear(APPOINTMENT_SLOTS)
+        conversation = hashlib.sha256(tracker.sender_id.encode()).hexdigest()[:32]
+        body = {"service_id": tracker.get_slot("appointment_service"), "day": tracker.get_slot("appointment_day"),
+                "start": tracker.get_slot("appointment_start"), "name": tracker.get_slot("appointment_name"),
+                "mobile": tracker.get_slot("appointment_mobile"),
+                "id_number": tracker.get_slot("appointment_id_number"),
+                "idempotency_key": f"{conversation}:{tracker.get_slot('appointment_request_id') or uuid.uuid4().hex}",
+                "conversation_id": tracker.sender_id[:64]}
+        client = service_client()
+        try:
+            booking = await client.post(f"{API}/bookings", json=body)
+        except ServiceUnavailable:
+            dispatcher.utter_message(response="utter_service_busy")
+            return []
+        except ServiceError as error:
+            if error.code == "full":
+                # Someone took the last place since the check: pick again, keeping the other answers.
+                offer_alternatives(dispatcher, {"reason": error.message,
+                                                "alternatives": (error.details or {}).get("alternatives")})
+                return [*clear(["appointment_day", "appointment_start", "appointment_label", "appointment_confirmed"]),
+                        FollowupAction("appointment_form")]
+            dispatcher.utter_message(response="utter_appointment_not_available", reason=error.message)
+            return clear(APPOINTMENT_SLOTS)
+        dispatcher.utter_message(response="utter_appointment_booked", code=booking["code"],
+                                 service_name=booking["service_name"], slot_label=booking["label"],
+                                 office_name=booking["office_name"], window_name=booking["window_name"],
+                                 office_address=booking["office_address"])
+        if booking["materials"]:
+            materials = "\n".join(f"{index}. {item}" for index, item in enumerate(booking["materials"], 1))
+            dispatcher.utter_message(response="utter_appointment_materials", materials=materials)
+        return clear(APPOINTMENT_SLOTS)
+
+
+class ActionClearAppointment(Action):
+    """Forgets a booking or look-up the citizen walked away from."""
+
+    def name(self) -> str:
+        """Names the action."""
+        return "action_clear_appointment"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Empties every booking slot."""
+        return clear(APPOINTMENT_SLOTS + BOOKING_SLOTS)
+
+
+class ValidateBookingCodeForm(FormValidationAction):
+    """Checks a booking code against the mobile's last 4 digits, and a new time when rescheduling."""
+
+    def name(self) -> str:
+        """Names the action."""
+        return "validate_booking_code_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        """Asks for a new time only when rescheduling."""
+        if tracker.get_slot("booking_operation") == "reschedule":
+            return [*domain_slots, "reschedule_when"]
+        return list(domain_slots)
+
+    async def validate_booking_code_value(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                          domain: DomainDict) -> dict[str, Any]:
+        """Accepts 6 characters of the read-aloud alphabet, in any case, with spaces ignored."""
+        code = re.sub(r"[\s\-]", "", str(value)).upper()
+        if not CODE_PATTERN.match(code):
+            dispatcher.utter_message(response="utter_booking_code_invalid")
+            return {"booking_code_value": None}
+        return {"booking_code_value": code}
+
+    async def validate_booking_mobile_last4(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                            domain: DomainDict) -> dict[str, Any]:
+        """Checks code and last 4 digits together with the service; a mismatch asks for both again."""
+        digits = re.sub(r"\D", "", str(value))
+        if len(digits) not in (4, 11):
+            dispatcher.utter_message(response="utter_booking_last4_invalid")
+            return {"booking_mobile_last4": None}
+        last4 = digits[-4:]
+        try:
+            booking = await service_client().post(f"{API}/bookings/lookup", json={
+                "code": tracker.get_slot("booking_code_value"), "mobile_last4": last4})
+        except ServiceUnavailable:
+            dispatcher.utter_message(response="utter_service_busy")
+            return {"booking_mobile_last4": None}
+        except ServiceError:
+            dispatcher.utter_message(response="utter_booking_not_found")
+            return {"booking_code_value": None, "booking_mobile_last4": None}
+        return {"booking_mobile_last4": last4, "booking_service": booking["service_id"]}
+
+    async def validate_reschedule_when(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                       domain: DomainDict) -> dict[str, Any]:
+        """Checks the new time; a day without a time gets its free slots as buttons."""
+        try:
+            choice = await choose_time(service_client(), dispatcher, tracker.get_slot("booking_service"), str(value),
+                                       tracker.get_slot("reschedule_day"))
+        except (ServiceUnavailable, ServiceError):
+            dispatcher.utter_message(response="utter_service_busy")
+            return {"reschedule_when": None}
+        if choice is None:
+            return {"reschedule_when": None}
+        if choice["start"] is None:
+            offer_day_slots(dispatcher, choice)
+            return {"reschedule_when": None, "reschedule_day": choice["day"]}
+        return {"reschedule_when": str(value), "reschedule_day": choice["day"], "reschedule_start": choice["start"]}
+
+
+class ActionManageBooking(Action):
+    """Shows, cancels or reschedules the checked booking."""
+
+    def name(self) -> str:
+        """Names the action."""
+        return "action_manage_booking"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Calls the service for the asked operation and reports the result."""
+        operation = tracker.get_slot("booking_operation") or "check"
+        check = {"code": tracker.get_slot("booking_code_value"), "mobile_last4": tracker.get_slot("booking_mobile_last4")}
+        client = service_client()
+        try:
+            if operation == "cancel":
+                booking = await client.post(f"{API}/bookings/cancel", json=check)
+                dispatcher.utter_message(response="utter_booking_cancelled", code=booking["code"],
+                                         slot_label=booking["label"])
+            elif operation == "reschedule":
+                booking = await client.post(f"{API}/bookings/reschedule", json={
+                    **check, "day": tracker.get_slot("reschedule_day"), "start": tracker.get_slot("reschedule_start")})
+                dispatcher.utter_message(response="utter_booking_rescheduled", code=booking["code"],
+                                         slot_label=booking["label"], office_name=booking["office_name"],
+                                         window_name=booking["window_name"])
+            else:
+                booking = await client.post(f"{API}/bookings/lookup", json=check)
+                dispatcher.utter_message(response="utter_booking_status", code=booking["code"],
+                                         service_name=booking["service_name"], slot_label=booking["label"],
+                                         office_name=booking["office_name"], window_name=booking["window_name"],
+                                         status_name=booking["status_name"])
+        except ServiceUnavailable:
+            dispatcher.utter_message(response="utter_service_busy")
+        except ServiceError as error:
+            if error.code == "full":
+                offer_alternatives(dispatcher, {"reason": error.message,
+                                                "alternatives": (error.details or {}).get("alternatives")})
+            elif error.code == "booking_not_found":
+                dispatcher.utter_message(response="utter_booking_not_found")
+            else:
+                dispatcher.utter_message(response="utter_booking_not_active", reason=error.message)
+        return clear(BOOKING_SLOTS)
