@@ -16,21 +16,22 @@ MAX_TEXT_BYTES = 2048
 
 
 def split_for_wechat(content: str, limit: int = MAX_TEXT_BYTES) -> list[str]:
-    """Splits a long text into pieces WeChat accepts, on line breaks where possible."""
+    """Splits a long text into pieces WeChat accepts, in order, on line breaks where possible."""
     pieces: list[str] = []
     current = ""
     for line in content.splitlines(keepends=True):
-        while len(line.encode("utf-8")) > limit:
-            cut = limit // 4
-            pieces.append(line[:cut])
-            line = line[cut:]
-        if len((current + line).encode("utf-8")) > limit:
+        if current and len((current + line).encode("utf-8")) > limit:
             pieces.append(current)
             current = ""
-        current += line
+        for char in line:
+            # A single line longer than the limit is cut wherever the bytes run out.
+            if len((current + char).encode("utf-8")) > limit:
+                pieces.append(current)
+                current = ""
+            current += char
     if current or not pieces:
         pieces.append(current)
-    return [piece.rstrip("\n") or piece for piece in pieces]
+    return [piece.rstrip("\n") for piece in pieces]
 
 
 class WeChatApi:

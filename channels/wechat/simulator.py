@@ -219,8 +219,8 @@ class WeChatPlatform:
         return params, body.encode("utf-8")
 
     def push(self, fields: dict[str, str], *, encrypted: bool = False, retries: int = CALLBACK_RETRIES,
-             timeout: float = CALLBACK_TIMEOUT_SECONDS) -> CallbackResult:
-        """Pushes one message to the callback; retries after a timeout as WeChat does."""
+             timeout: float = CALLBACK_TIMEOUT_SECONDS, url: str | None = None) -> CallbackResult:
+        """Pushes one message to the callback (or ``url``); retries after a timeout as WeChat does."""
         result = CallbackResult()
         # The citizen writing reopens their 48-hour customer-service window.
         if not (fields.get("MsgType") == "event" and fields.get("Event") == "unsubscribe"):
@@ -232,7 +232,7 @@ class WeChatPlatform:
                 result.attempts += 1
                 started = time.perf_counter()
                 try:
-                    response = client.post(self.callback_url, params=params, content=body,
+                    response = client.post(url or self.callback_url, params=params, content=body,
                                            headers={"Content-Type": "text/xml"})
                 except httpx.TimeoutException:
                     result.statuses.append(None)

@@ -114,3 +114,38 @@ def test_agent_buttons_become_a_numbered_list_the_citizen_answers(start_stack):
     assert "1. 满意" in stack.platform.messages_to("oRating")[0]
     stack.push_text("oRating", "1")
     assert stack.bot.received[-1]["message"] == "/rate{\"score\":5}"
+
+
+def test_retries_spread_over_two_service_instances_are_processed_once(start_stack):
+    first = start_stack()
+    second = start_stack()
+    first.bot.delay_seconds = 1.0
+    fields = first.platform.text_fields("oTwoInstances", "两台服务器")
+    urls = [f"{first.service_url}/wechat/callback", f"{second.service_url}/wechat/callback"] * 2
+    results = []
+    threads = [threading.Thread(target=lambda u=url: results.append(first.platform.push(fields, retries=0, url=u)))
+               for url in urls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(first.bot.received) == 1
+    assert {r.reply_text for r in results} == {"收到：两台服务器\n\n还有什么可以帮您？"}
+    assert dedup.retries_seen(first.database) == 3
+
+
+def test_concurrent_sends_share_one_token_fetch(start_stack):
+    stack = start_stack()
+    openids = [f"oCrowd{index}" for index in range(6)]
+    for openid in openids:
+        stack.push_text(openid, "你好")
+
+    async def agents_write() -> None:
+        import asyncio
+
+        await asyncio.gather(*(stack.app.state.router.record(f"wx-{openid}", Sender.agent, [{"text": "人工回复"}])
+                               for openid in openids))
+
+    stack.run(agents_write())
+    _wait_for(lambda: all(stack.platform.messages_to(openid) == ["人工回复"] for openid in openids))
+    assert stack.platform.token_requests == 1
