@@ -88,10 +88,9 @@ class ValidateAppointmentForm(FormValidationAction):
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> list[str]:
         """Adds the optional ID number when the citizen volunteered one, so it gets checked."""
-        slots = list(domain_slots)
-        if tracker.get_slot("appointment_id_number") is not None:
-            slots.insert(slots.index("appointment_confirmed"), "appointment_id_number")
-        return slots
+        if tracker.get_slot("appointment_id_number") is None:
+            return [slot for slot in domain_slots if slot != "appointment_id_number"]
+        return list(domain_slots)
 
     async def extract_appointment_service(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                           domain: DomainDict) -> dict[str, Any]:
@@ -298,8 +297,8 @@ class ValidateBookingCodeForm(FormValidationAction):
                              domain: DomainDict) -> list[str]:
         """Asks for a new time only when rescheduling."""
         if tracker.get_slot("booking_operation") == "reschedule":
-            return [*domain_slots, "reschedule_when"]
-        return list(domain_slots)
+            return list(domain_slots)
+        return [slot for slot in domain_slots if slot != "reschedule_when"]
 
     async def validate_booking_code_value(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                           domain: DomainDict) -> dict[str, Any]:

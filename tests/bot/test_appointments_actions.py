@@ -24,7 +24,8 @@ SERVICE_PYTHON = ROOT / ".venv" / "bin" / "python"
 TOKEN = "actions-test-token"
 DOMAIN: dict[str, Any] = {"forms": {"appointment_form": {"required_slots": [
     "appointment_service", "appointment_day", "appointment_start", "appointment_name", "appointment_mobile",
-    "appointment_confirmed"]}, "booking_code_form": {"required_slots": ["booking_code_value", "booking_mobile_last4"]}},
+    "appointment_id_number", "appointment_confirmed"]},
+    "booking_code_form": {"required_slots": ["booking_code_value", "booking_mobile_last4", "reschedule_when"]}},
     "slots": {}}
 
 
@@ -162,6 +163,9 @@ async def test_volunteered_id_number_is_checked() -> None:
     slots = await form.required_slots(DOMAIN["forms"]["appointment_form"]["required_slots"], CollectingDispatcher(),
                                       tracker({"appointment_id_number": "x"}), DOMAIN)
     assert slots[-2:] == ["appointment_id_number", "appointment_confirmed"]
+    without = await form.required_slots(DOMAIN["forms"]["appointment_form"]["required_slots"], CollectingDispatcher(),
+                                        tracker({}), DOMAIN)
+    assert "appointment_id_number" not in without
     bad, dispatcher = await validate(form, "appointment_id_number", "110105194912310021", {})
     assert bad == {"appointment_id_number": None} and responses(dispatcher) == ["utter_appointment_id_number_invalid"]
     good, _ = await validate(form, "appointment_id_number", "11010519491231002x", {})
@@ -246,3 +250,15 @@ async def test_unreachable_service_says_busy(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("SERVICE_URL", "http://127.0.0.1:9")
     _events, dispatcher = await book({**BOOKING, "appointment_request_id": "offline"})
     assert responses(dispatcher) == ["utter_service_busy"]
+
+
+async def test_a_new_time_is_asked_only_when_rescheduling() -> None:
+    form = actions.ValidateBookingCodeForm()
+    slots = DOMAIN["forms"]["booking_code_form"]["required_slots"]
+    asked = await form.required_slots(slots, CollectingDispatcher(), tracker({"booking_operation": "reschedule"}),
+                                      DOMAIN)
+    assert asked[-1] == "reschedule_when"
+    for operation in ("check", "cancel"):
+        asked = await form.required_slots(slots, CollectingDispatcher(), tracker({"booking_operation": operation}),
+                                          DOMAIN)
+        assert "reschedule_when" not in asked
