@@ -90,7 +90,7 @@ def entry_paths(root: Path) -> list[Path]:
 
 def source_files(root: Path) -> list[Path]:
     """Every file whose change means the knowledge base must be read again."""
-    return [catalogue_path(root), *entry_paths(root)]
+    return [catalogue_path(root), root / "aspects.yml", *entry_paths(root)]
 
 
 def fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
@@ -111,9 +111,9 @@ def _read_yaml(path: Path, problems: list[KnowledgeProblem]) -> Any:
         with path.open(encoding="utf-8") as handle:
             return yaml.safe_load(handle)
     except FileNotFoundError:
-        problems.append(KnowledgeProblem(str(path), "file not found"))
+        problems.append(KnowledgeProblem(path.name, "file not found"))
     except yaml.YAMLError as exc:
-        problems.append(KnowledgeProblem(str(path), f"not valid YAML: {exc}"))
+        problems.append(KnowledgeProblem(path.name, f"not valid YAML: {exc}"))
     return None
 
 
@@ -202,7 +202,7 @@ def read_sources(root: Path) -> KnowledgeSources:
     if catalogue is not None:
         raw_services = catalogue.get("services") if isinstance(catalogue, dict) else None
         if not isinstance(raw_services, dict):
-            problems.append(KnowledgeProblem(str(catalogue_file), "needs a 'services' mapping"))
+            problems.append(KnowledgeProblem(catalogue_file.name, "needs a 'services' mapping"))
         else:
             for service_id, raw in raw_services.items():
                 service = _read_service(str(service_id), raw, catalogue_file.name, problems)

@@ -39,18 +39,32 @@ class KnowledgeBase:
     loaded_at: float = field(default_factory=time.time)
 
 
+# Recently built bases by (directory, fingerprint): they are immutable, so apps in
+# one process (e.g. tests) share them instead of rebuilding the index.
+_BUILT: dict[tuple[str, tuple[tuple[str, int, int], ...]], KnowledgeBase] = {}
+_BUILT_LIMIT = 4
+
+
 def load_knowledge_base(root: Path) -> KnowledgeBase:
     """Reads, checks and indexes the knowledge base; raises KnowledgeBaseInvalid on any defect."""
     marks = fingerprint(root)
+    key = (str(root.resolve()), marks)
+    if key in _BUILT:
+        return _BUILT[key]
     sources = read_sources(root)
     problems = check_sources(sources)
     if problems:
         raise KnowledgeBaseInvalid(problems)
     aspects = read_aspects(root, [])
     matcher = FaqMatcher(sources.entries, sources.services, aspects)
-    return KnowledgeBase(root=root, services=dict(sources.services),
+    base = KnowledgeBase(root=root, services=dict(sources.services),
                          entries={entry.id: entry for entry in sources.entries},
                          matcher=matcher, fingerprint=marks)
+    if len(_BUILT) >= _BUILT_LIMIT:
+        _BUILT.pop(next(iter(_BUILT)))
+    _BUILT[key] = base
+    return base
+
 
 
 class KnowledgeStore:

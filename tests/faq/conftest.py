@@ -1,0 +1,45 @@
+"""Fixtures of the FAQ tests: a private copy of the knowledge base that a test may edit."""
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from faq.settings import FAQ_DIR, FaqSettings
+from service.app import create_app
+from service.settings import Settings
+
+
+@pytest.fixture
+def faq_dir(tmp_path: Path) -> Path:
+    """A copy of the real knowledge base files in a temporary directory."""
+    target = tmp_path / "faq"
+    target.mkdir()
+    shutil.copy(FAQ_DIR / "catalogue.yml", target / "catalogue.yml")
+    shutil.copy(FAQ_DIR / "aspects.yml", target / "aspects.yml")
+    shutil.copytree(FAQ_DIR / "entries", target / "entries")
+    return target
+
+
+@pytest.fixture
+def faq_app(settings: Settings, faq_dir: Path) -> FastAPI:
+    """An app answering from the private copy; files are re-read only on reload."""
+    faq_settings = FaqSettings(knowledge_dir=faq_dir, reload_check_seconds=0,
+                               operator_token="test-operator-token")
+    return create_app(settings.model_copy(update={"faq": faq_settings}))
+
+
+@pytest.fixture
+def faq_client(faq_app: FastAPI) -> Iterator[TestClient]:
+    """A client of the app answering from the private copy."""
+    with TestClient(faq_app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def operator_headers() -> dict[str, str]:
+    """Headers of an operator (faq_app's operator token)."""
+    return {"Authorization": "Bearer test-operator-token"}
