@@ -196,7 +196,7 @@ def test_offline_messages_are_delivered_once_after_reconnect(page: Any, own_web_
     own_web_service.start()
     page.evaluate("() => window.dispatchEvent(new Event('online'))")
     expect(root).to_have_attribute("data-connection", "open", timeout=20000)
-    expect(page.locator(f'{MESSAGE}[data-state="sent"]')).to_have_count(2)
+    expect(page.locator(f'{MESSAGE}[data-state="sent"]')).to_have_count(3)
     expect(messages(page, "citizen")).to_have_count(3)
     assert own_web_service.citizen_texts(conversation) == ["护照怎么办理", "离线消息一", "离线消息二"]
     assert page.evaluate(OUTBOX_TEXTS) == []
