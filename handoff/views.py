@@ -1,10 +1,242 @@
-"""HTTP routes of the handoff domain."""
+"""HTTP routes of the handoff domain: the bot's internal API, the console's JSON API, ratings."""
 
-from fastapi import APIRouter, FastAPI
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Path, Request
+
+from conversations import service as conversation_service
+from conversations.enums import ConversationMode
+from conversations.flows import clean_citizen_text
+from conversations.models import MessageRead
+from handoff import flows
+from handoff.console.views import install_console
+from handoff import service as handoff_service
+from handoff.briefing import mask_pii
+from handoff.enums import StaffRole, TicketStatus
+from handoff.models import (
+    Agent,
+    AgentRead,
+    CloseIn,
+    HandoffTicket,
+    RatingCreate,
+    RatingRead,
+    ReplyIn,
+    TicketCreate,
+    TicketCreated,
+    TicketRead,
+    TransferIn,
+    as_utc,
+)
+from handoff.staff import check_csrf, require_staff, staff_auth
+from service.database import SessionDep
+from service.errors import ServiceError
+from service.internal import InternalAuth
 
 router = APIRouter(tags=["handoff"])
 
+TicketId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def signed_in(request: Request) -> Agent:
+    """Requires a console session."""
+    return require_staff(request)
+
+
+def signed_in_with_csrf(request: Request) -> Agent:
+    """Requires a console session and its CSRF token on state-changing calls."""
+    agent = require_staff(request)
+    check_csrf(request)
+    return agent
+
+
+def supervisor(request: Request) -> Agent:
+    """Requires a supervisor's session."""
+    return require_staff(request, StaffRole.supervisor)
+
+
+StaffDep = Annotated[Agent, Depends(signed_in)]
+StaffWriteDep = Annotated[Agent, Depends(signed_in_with_csrf)]
+SupervisorDep = Annotated[Agent, Depends(supervisor)]
+
+
+def ticket_read(ticket: HandoffTicket, position: int | None = None) -> TicketRead:
+    """Adds the queue place and the time waited to a ticket."""
+    read = TicketRead.model_validate(ticket)
+    read.position = position
+    started = as_utc(ticket.created_at) or datetime.now(UTC)
+    read.waiting_seconds = int(((as_utc(ticket.claimed_at) or datetime.now(UTC)) - started).total_seconds())
+    return read
+
+
+@router.post("/internal/handoff/tickets", response_model=TicketCreated, dependencies=[InternalAuth])
+async def create_ticket(body: TicketCreate, request: Request) -> TicketCreated:
+    """Hands a conversation to people; a repeated call returns the open ticket."""
+    return await flows.open_ticket(request.app, body)
+
+
+@router.post("/internal/handoff/ratings", response_model=RatingRead, status_code=201, dependencies=[InternalAuth])
+def rate_from_bot(body: RatingCreate, request: Request, db_session: SessionDep) -> RatingRead:
+    """Stores the rating the citizen gave the bot after a chat."""
+    ticket = flows.store_rating(request.app, db_session=db_session, rating=body.rating,
+                                comment=_clean_comment(body.comment), ticket_id=body.ticket_id,
+                                conversation_id=body.conversation_id)
+    return _rating_read(db_session, ticket.id)
+
+
+@router.post("/api/handoff/ratings", response_model=RatingRead, status_code=201)
+def rate_from_widget(body: RatingCreate, request: Request, db_session: SessionDep) -> RatingRead:
+    """Stores a citizen's rating sent by the chat widget; the conversation id proves whose chat it was."""
+    if body.conversation_id is None:
+        raise ServiceError("conversation_id is required", code="invalid_request", status_code=422)
+    ticket = flows.store_rating(request.app, db_session=db_session, rating=body.rating,
+                                comment=_clean_comment(body.comment), ticket_id=body.ticket_id,
+                                conversation_id=body.conversation_id)
+    return _rating_read(db_session, ticket.id)
+
+
+def _clean_comment(comment: str | None) -> str | None:
+    if comment is None or not comment.strip():
+        return None
+    return clean_citizen_text(comment, 500)
+
+
+def _rating_read(db_session: Any, ticket_id: int) -> RatingRead:
+    return RatingRead.model_validate(handoff_service.get_rating(db_session=db_session, ticket_id=ticket_id))
+
+
+@router.get("/api/handoff/me")
+def who_am_i(agent: StaffDep, request: Request) -> dict[str, Any]:
+    """Returns the signed-in user and their CSRF token."""
+    return {"agent": AgentRead.model_validate(agent).model_dump(mode="json"), "csrf_token": request.state.csrf_token}
+
+
+@router.get("/api/handoff/queue")
+def get_queue(agent: StaffDep, request: Request, db_session: SessionDep) -> dict[str, Any]:
+    """Returns the waiting tickets in serving order, the callbacks, and the agent's own chats."""
+    queued = handoff_service.get_queue(db_session=db_session)
+    callbacks = handoff_service.get_queue(db_session=db_session, status=TicketStatus.callback)
+    mine = handoff_service.get_for_agent(db_session=db_session, agent_id=agent.id)
+    return {
+        "queued": [ticket_read(t, i).model_dump(mode="json") for i, t in enumerate(queued, start=1)],
+        "callbacks": [ticket_read(t).model_dump(mode="json") for t in callbacks],
+        "mine": [ticket_read(t).model_dump(mode="json") for t in mine],
+        "agents_online": flows.count_online(request.app, db_session),
+        "working_time": flows.is_working_time(request.app.state.settings.handoff,
+                                              request.app.state.settings.timezone, datetime.now(UTC)),
+    }
+
+
+@router.get("/api/handoff/tickets/{ticket_id}")
+def get_ticket(ticket_id: TicketId, agent: StaffDep, db_session: SessionDep) -> dict[str, Any]:
+    """Returns a ticket's context and the conversation's transcript (PII masked before the handoff)."""
+    ticket = handoff_service.get_or_404(db_session=db_session, ticket_id=ticket_id)
+    messages = []
+    for message in conversation_service.recent_messages(db_session=db_session,
+                                                        conversation_id=ticket.conversation_id, limit=200):
+        read = MessageRead.from_message(message)
+        if read.seq <= ticket.opened_seq and read.text:
+            read.text = mask_pii(read.text)
+        messages.append(read.model_dump(mode="json"))
+    owner = handoff_service.get_agent(db_session=db_session, agent_id=ticket.agent_id) if ticket.agent_id else None
+    position = handoff_service.get_position(db_session=db_session, ticket=ticket)
+    conversation = conversation_service.get_or_404(db_session=db_session, conversation_id=ticket.conversation_id)
+    return {"ticket": ticket_read(ticket, position).model_dump(mode="json"), "messages": messages,
+            "agent_name": owner.display_name if owner else None, "mode": ConversationMode(conversation.mode),
+            "is_mine": ticket.agent_id == agent.id}
+
+
+@router.post("/api/handoff/tickets/{ticket_id}/claim")
+async def claim(ticket_id: TicketId, agent: StaffWriteDep, request: Request) -> dict[str, Any]:
+    """Takes a waiting ticket (atomic: a ticket another agent took answers 409)."""
+    ticket = await flows.claim_ticket(request.app, ticket_id=ticket_id, agent=agent)
+    return {"ticket": ticket_read(ticket).model_dump(mode="json")}
+
+
+@router.post("/api/handoff/tickets/{ticket_id}/messages", status_code=201)
+async def reply(ticket_id: TicketId, body: ReplyIn, agent: StaffWriteDep, request: Request) -> dict[str, Any]:
+    """Sends the agent's message to the citizen."""
+    text = clean_citizen_text(body.text, 2000)
+    await flows.send_agent_reply(request.app, ticket_id=ticket_id, agent=agent, text=text)
+    return {"ok": True}
+
+
+@router.post("/api/handoff/tickets/{ticket_id}/transfer")
+async def transfer(ticket_id: TicketId, body: TransferIn, agent: StaffWriteDep, request: Request) -> dict[str, Any]:
+    """Hands the chat to another agent."""
+    ticket = await flows.transfer_ticket(request.app, ticket_id=ticket_id, agent=agent, to_agent_id=body.agent_id)
+    return {"ticket": ticket_read(ticket).model_dump(mode="json")}
+
+
+@router.post("/api/handoff/tickets/{ticket_id}/close")
+async def close(ticket_id: TicketId, body: CloseIn, agent: StaffWriteDep, request: Request) -> dict[str, Any]:
+    """Closes the chat with a disposition; the bot resumes and asks for a rating."""
+    note = clean_citizen_text(body.note, 2000) if body.note and body.note.strip() else None
+    ticket = await flows.end_chat(request.app, ticket_id=ticket_id, agent=agent, disposition=body.disposition,
+                                  note=note)
+    return {"ticket": ticket_read(ticket).model_dump(mode="json")}
+
+
+@router.get("/api/handoff/agents")
+def get_agents(agent: StaffDep, request: Request, db_session: SessionDep) -> dict[str, Any]:
+    """Lists colleagues online, with their open chats (for transfers)."""
+    online = handoff_service.get_online_agents(
+        db_session=db_session, now=datetime.now(UTC),
+        timeout_seconds=request.app.state.settings.handoff.presence_timeout_seconds)
+    return {"agents": [{**AgentRead.model_validate(a).model_dump(mode="json"),
+                        "active_chats": len(handoff_service.get_for_agent(db_session=db_session, agent_id=a.id))}
+                       for a in online]}
+
+
+@router.get("/api/handoff/overview")
+def overview(agent: SupervisorDep, request: Request, db_session: SessionDep) -> dict[str, Any]:
+    """The supervisor's board: queue with waiting times, chats in progress, agents online, ratings."""
+    queued = handoff_service.get_queue(db_session=db_session)
+    callbacks = handoff_service.get_queue(db_session=db_session, status=TicketStatus.callback)
+    active = handoff_service.get_active(db_session=db_session)
+    agents = get_agents(agent, request, db_session)["agents"]
+    names = {a.id: a.display_name for a in handoff_service.get_agents(db_session=db_session)}
+    waits = [ticket_read(t).waiting_seconds or 0 for t in queued]
+    return {
+        "queued": [ticket_read(t, i).model_dump(mode="json") for i, t in enumerate(queued, start=1)],
+        "callbacks": [ticket_read(t).model_dump(mode="json") for t in callbacks],
+        "active": [{**ticket_read(t).model_dump(mode="json"), "agent_name": names.get(t.agent_id or 0)}
+                   for t in active],
+        "agents": agents,
+        "longest_wait_seconds": max(waits, default=0),
+        "ratings": handoff_service.rating_summary(db_session=db_session),
+        "latest_ratings": [RatingRead.model_validate(r).model_dump(mode="json")
+                           for r in handoff_service.get_ratings(db_session=db_session, limit=20)],
+    }
+
 
 def install(app: FastAPI) -> None:
-    """Mounts the domain's routes and hooks on the app."""
+    """Mounts the handoff API and console, the router's mode handlers, staff login and the re-alert task."""
+    async def waiting(router: Any, conversation_id: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        return await flows.handle_waiting_message(router, conversation_id, text, metadata, app=app)
+
+    async def with_agent(router: Any, conversation_id: str, text: str,
+                         metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        return await flows.handle_agent_message(router, conversation_id, text, metadata, app=app)
+
     app.include_router(router)
+    install_console(app)
+    app.state.router.register_mode_handler(ConversationMode.waiting, waiting)
+    app.state.router.register_mode_handler(ConversationMode.agent, with_agent)
+    app.state.staff_auth = staff_auth
+    app.state.startup_tasks.append(_start_realerts)
+    app.state.shutdown_tasks.append(_stop_realerts)
+
+
+async def _start_realerts(app: FastAPI) -> None:
+    app.state.handoff_realert_task = asyncio.create_task(flows.run_realerts(app))
+
+
+async def _stop_realerts(app: FastAPI) -> None:
+    task = getattr(app.state, "handoff_realert_task", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,264 @@
+"""Handoff tickets, staff accounts and sessions, ratings, and their API schemas."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from conversations.enums import Channel
+from conversations.models import CONVERSATION_ID_PATTERN, utcnow
+from handoff.enums import Disposition, HandoffReason, StaffRole, TicketStatus
+from service.database import Base
+
+
+class Agent(Base):
+    """A console user: an agent who answers citizens, or a supervisor."""
+
+    __tablename__ = "handoff_agent"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16), default=StaffRole.agent)
+    max_chats: Mapped[int] = mapped_column(Integer, default=3)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Presence: the console refreshes last_seen_at while it is open.
+    is_online: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StaffSession(Base):
+    """A server-side console session; the cookie holds a token whose hash is the key."""
+
+    __tablename__ = "handoff_staff_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("handoff_agent.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class HandoffTicket(Base):
+    """A conversation handed to people: queued, in a chat, waiting for a callback, or done."""
+
+    __tablename__ = "handoff_ticket"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text)
+    emotion: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    turns: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    slots: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    history: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    note: Mapped[str | None] = mapped_column(Text)
+    contact_mobile: Mapped[str | None] = mapped_column(String(32))
+    # Messages a citizen left while waiting or outside working hours.
+    left_messages: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Transcript messages up to this seq were exchanged before the handoff.
+    opened_seq: Mapped[int] = mapped_column(Integer, default=0)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("handoff_agent.id"), index=True)
+    disposition: Mapped[str | None] = mapped_column(String(32))
+    close_note: Mapped[str | None] = mapped_column(Text)
+    alert_count: Mapped[int] = mapped_column(Integer, default=1)
+    last_alert_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TicketRating(Base):
+    """A citizen's 1-5 satisfaction rating of a closed ticket."""
+
+    __tablename__ = "handoff_rating"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("handoff_ticket.id", ondelete="CASCADE"), unique=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Marks a naive time (SQLite drops the zone) as UTC, which is how every time is stored."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _small_json(value: Any, limit: int, what: str) -> Any:
+    if value is not None and len(repr(value)) > limit:
+        raise ValueError(f"{what} is too large (max {limit} characters)")
+    return value
+
+
+class EmotionIn(BaseModel):
+    """The emotion classifier's verdict on the citizen's latest message."""
+
+    label: str = Field(min_length=1, max_length=32)
+    score: float = Field(ge=0, le=1)
+    scores: dict[str, float] = Field(default_factory=dict, max_length=20)
+
+
+class TurnIn(BaseModel):
+    """One citizen turn as the bot understood it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    text: str | None = Field(default=None, max_length=2000)
+    intent: str | None = Field(default=None, max_length=100)
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    emotion: str | dict[str, Any] | None = None
+    timestamp: float | str | None = None
+
+    @field_validator("emotion")
+    @classmethod
+    def _small_emotion(cls, value: Any) -> Any:
+        return _small_json(value, 1000, "turn emotion")
+
+
+class TicketCreate(BaseModel):
+    """What the bot sends when it hands a conversation to a person."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    conversation_id: str = Field(min_length=1, max_length=64, pattern=CONVERSATION_ID_PATTERN.pattern)
+    reason: HandoffReason
+    emotion: EmotionIn | None = None
+    turns: list[TurnIn] = Field(default_factory=list, max_length=200)
+    slots: dict[str, Any] = Field(default_factory=dict)
+    channel: Channel = Channel.api
+    note: str | None = Field(default=None, max_length=1000)
+
+    @field_validator("slots")
+    @classmethod
+    def _small_slots(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _small_json(value, 8000, "slots")
+
+
+class TicketCreated(BaseModel):
+    """The service's answer to a handoff: where the citizen stands and what to tell them."""
+
+    ticket_id: int
+    status: TicketStatus
+    position: int | None
+    estimated_wait_minutes: int | None
+    agents_online: int
+    message: str
+
+
+class RatingCreate(BaseModel):
+    """A citizen's satisfaction rating."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ticket_id: int | None = Field(default=None, ge=1)
+    conversation_id: str | None = Field(default=None, min_length=1, max_length=64,
+                                        pattern=CONVERSATION_ID_PATTERN.pattern)
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=500)
+
+
+class RatingRead(BaseModel):
+    """A stored rating."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    ticket_id: int
+    rating: int
+    comment: str | None
+    created_at: datetime
+
+    @field_validator("created_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime | None:
+        return as_utc(value)
+
+
+class AgentRead(BaseModel):
+    """A console user as other console users see them."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    display_name: str
+    role: StaffRole
+    max_chats: int
+
+
+class TicketRead(BaseModel):
+    """A ticket as the console shows it in the queue and the context panel."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    conversation_id: str
+    reason: HandoffReason
+    status: TicketStatus
+    channel: str
+    summary: str
+    emotion: dict[str, Any] | None
+    turns: list[dict[str, Any]]
+    slots: dict[str, Any]
+    history: dict[str, Any]
+    note: str | None
+    contact_mobile: str | None
+    left_messages: list[dict[str, Any]]
+    agent_id: int | None
+    disposition: str | None
+    close_note: str | None
+    alert_count: int
+    created_at: datetime
+    claimed_at: datetime | None
+    closed_at: datetime | None
+    position: int | None = None
+    waiting_seconds: int | None = None
+
+    @field_validator("created_at", "claimed_at", "closed_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return as_utc(value)
+
+
+class ReplyIn(BaseModel):
+    """An agent's message to the citizen."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class TransferIn(BaseModel):
+    """Hands an active ticket to another agent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agent_id: int = Field(ge=1)
+
+
+class CloseIn(BaseModel):
+    """Ends a ticket with its outcome."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    disposition: Disposition
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class AgentCreate(BaseModel):
+    """A new console account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    display_name: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=8, max_length=72)
+    role: StaffRole = StaffRole.agent
+    max_chats: int = Field(default=3, ge=1, le=20)
