@@ -56,10 +56,14 @@ def main() -> int:
     parser.add_argument("--heldout", default="bot/emotion/heldout.yml")
     parser.add_argument("--architecture", choices=["bow", "ensemble"])
     parser.add_argument("--epochs", type=int)
+    parser.add_argument("--views", help='segmenter:ngram pairs, e.g. "jieba:2" or "jieba:2,char:3"')
+    parser.add_argument("--sweep", help="comma-separated thresholds to compare (same one for every class)")
     parser.add_argument("--show-errors", action="store_true", help="list every misclassified message")
     args = parser.parse_args()
     overrides = {key: value for key, value in (("architecture", args.architecture), ("epochs", args.epochs))
                  if value is not None}
+    if args.views:
+        overrides["views"] = {view: int(size) for view, size in (pair.split(":") for pair in args.views.split(","))}
 
     started = time.perf_counter()
     classifier = build_classifier(overrides)
@@ -107,6 +111,19 @@ def main() -> int:
     print(f"  neutral handed off:                           {percent(neutral_handed, len(neutral))}"
           "  target <= 5%")
     print(f"  latency per message:                          {latency_ms:.2f} ms")
+
+    if args.sweep:
+        print("\nthreshold sweep (emotional handed off / neutral handed off / urgent recall)")
+        model = classifier.model
+        for threshold in (float(value) for value in args.sweep.split(",")):
+            model.thresholds = dict.fromkeys(("angry", "distressed", "urgent"), threshold)
+            swept = [(gold, model.predict(text)["label"]) for text, gold in examples]
+            emotional_swept = [pred for gold, pred in swept if gold in EMOTIONAL]
+            neutral_swept = [pred for gold, pred in swept if gold == NEUTRAL]
+            urgent_swept = [pred for gold, pred in swept if gold == "urgent"]
+            print(f"  {threshold:.2f}: {percent(sum(p != NEUTRAL for p in emotional_swept), len(emotional_swept))}"
+                  f"  {percent(sum(p != NEUTRAL for p in neutral_swept), len(neutral_swept))}"
+                  f"  {percent(sum(p == 'urgent' for p in urgent_swept), len(urgent_swept))}")
 
     if args.show_errors:
         print("\nerrors")

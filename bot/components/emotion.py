@@ -1,9 +1,15 @@
 """NLU component that reads the citizen's emotion and flags urgent safety cases.
 
 Two parts decide the emotion of a message:
-- a spaCy ``textcat`` (exclusive classes neutral / angry / distressed / urgent)
-  on a blank Chinese pipeline segmented by jieba, trained from
-  ``bot/emotion/train.yml`` inside ``train()`` and kept in Rasa's model storage;
+- spaCy ``textcat`` models (exclusive classes neutral / angry / distressed /
+  urgent) on blank Chinese pipelines, trained from ``bot/emotion/train.yml``
+  inside ``train()`` and kept in Rasa's model storage. Two views of the text
+  are averaged: words segmented by jieba (with the project dictionary) and
+  single characters. Emotion in short colloquial Chinese hangs on characters
+  inside words (气, 烦, 哭, 慌), which a word-only bag misses for unseen words;
+  with 4-fold cross-validation on the training data the character view
+  recovered far more emotional messages at the same share of neutral ones
+  handed off (see scripts/eval_emotion.py);
 - lexicons from ``bot/emotion/lexicon.yml``: safety phrases (self-harm,
   violence, threats, a missing child or elder) make a message urgent whatever
   the classifier says, so no safety case depends on a statistical score alone;
@@ -49,7 +55,7 @@ logger = logging.getLogger(__name__)
 EMOTION = "emotion"
 NEUTRAL = "neutral"
 LABELS = (NEUTRAL, "angry", "distressed", "urgent")
-MODEL_DIR = "textcat"
+MODEL_DIR = "textcat_{view}"
 LEXICON_FILE = "lexicon.yml"
 DICTIONARY_DIR = "jieba"
 
@@ -130,17 +136,19 @@ class EmotionLexicon:
 class EmotionModel:
     """The trained textcat plus the lexicons, independent of Rasa."""
 
-    def __init__(self, nlp: Any, lexicon: EmotionLexicon, thresholds: Dict[str, float]) -> None:
-        self.nlp = nlp
+    def __init__(self, nlps: Dict[str, Any], lexicon: EmotionLexicon, thresholds: Dict[str, float]) -> None:
+        self.nlps = nlps
         self.lexicon = lexicon
         self.thresholds = thresholds
 
     @staticmethod
-    def blank_pipeline(architecture: str, ngram_size: int) -> Any:
-        """A blank Chinese pipeline with jieba segmentation and an exclusive textcat."""
+    def blank_pipeline(view: str, architecture: str, ngram_size: int) -> Any:
+        """A blank Chinese pipeline segmented by jieba or by character, with an exclusive textcat."""
         import spacy
 
-        nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+        if view not in ("jieba", "char"):
+            raise ValueError(f"unknown emotion view {view!r}: use jieba or char")
+        nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": view}}})
         model: Dict[str, Any]
         if architecture == "bow":
             model = {"@architectures": "spacy.TextCatBOW.v2", "exclusive_classes": True,
@@ -171,35 +179,41 @@ class EmotionModel:
         lexicon: EmotionLexicon,
         *,
         thresholds: Dict[str, float],
+        views: Optional[Dict[str, int]] = None,
         epochs: int = 20,
         architecture: str = "bow",
-        ngram_size: int = 2,
         random_seed: int = 42,
     ) -> EmotionModel:
-        """Trains the textcat on (text, label) pairs."""
+        """Trains one textcat per view (segmenter -> n-gram size) on (text, label) pairs."""
         import spacy
         from spacy.training import Example
 
-        spacy.util.fix_random_seed(random_seed)
-        rng = random.Random(random_seed)
-        nlp = cls.blank_pipeline(architecture, ngram_size)
-        data = []
-        for text, label in examples:
-            doc = nlp.make_doc(normalize_text(text))
-            data.append(Example.from_dict(doc, {"cats": {name: float(name == label) for name in LABELS}}))
-        if not data:
+        pairs = [(normalize_text(text), label) for text, label in examples]
+        if not pairs:
             raise ValueError("the emotion classifier needs training examples")
-        optimizer = nlp.initialize(lambda: data)
-        for _ in range(epochs):
-            rng.shuffle(data)
-            for batch in spacy.util.minibatch(data, size=16):
-                nlp.update(batch, sgd=optimizer, drop=0.2)
-        return cls(nlp, lexicon, thresholds)
+        nlps = {}
+        for view, ngram_size in (views or {"jieba": 2, "char": 3}).items():
+            spacy.util.fix_random_seed(random_seed)
+            rng = random.Random(random_seed)
+            nlp = cls.blank_pipeline(view, architecture, ngram_size)
+            data = [Example.from_dict(nlp.make_doc(text), {"cats": {name: float(name == label) for name in LABELS}})
+                    for text, label in pairs]
+            optimizer = nlp.initialize(lambda: data)
+            for _ in range(epochs):
+                rng.shuffle(data)
+                for batch in spacy.util.minibatch(data, size=16):
+                    nlp.update(batch, sgd=optimizer, drop=0.2)
+            nlps[view] = nlp
+        return cls(nlps, lexicon, thresholds)
 
     def scores(self, text: str) -> Dict[str, float]:
-        """The classifier's probability per class."""
-        doc = self.nlp(text)
-        return {label: round(float(doc.cats.get(label, 0.0)), 4) for label in LABELS}
+        """The probability per class, averaged over the views."""
+        totals = dict.fromkeys(LABELS, 0.0)
+        for nlp in self.nlps.values():
+            cats = nlp(text).cats
+            for label in LABELS:
+                totals[label] += float(cats.get(label, 0.0))
+        return {label: round(value / len(self.nlps), 4) for label, value in totals.items()}
 
     def predict(self, text: str) -> Dict[str, Any]:
         """Decides the emotion of one message: label, score, per-class scores, source."""
@@ -223,15 +237,17 @@ class EmotionModel:
         return {"label": label, "score": score, "scores": scores, "source": "classifier"}
 
     def to_disk(self, folder: Path) -> None:
-        """Writes the textcat under the folder."""
-        self.nlp.to_disk(folder / MODEL_DIR)
+        """Writes one textcat per view under the folder."""
+        for view, nlp in self.nlps.items():
+            nlp.to_disk(folder / MODEL_DIR.format(view=view))
 
     @classmethod
-    def from_disk(cls, folder: Path, lexicon: EmotionLexicon, thresholds: Dict[str, float]) -> EmotionModel:
-        """Reads a textcat written by ``to_disk``."""
+    def from_disk(cls, folder: Path, views: Iterable[str], lexicon: EmotionLexicon,
+                  thresholds: Dict[str, float]) -> EmotionModel:
+        """Reads the textcats written by ``to_disk``."""
         import spacy
 
-        return cls(spacy.load(folder / MODEL_DIR), lexicon, thresholds)
+        return cls({view: spacy.load(folder / MODEL_DIR.format(view=view)) for view in views}, lexicon, thresholds)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -245,12 +261,14 @@ class EmotionClassifier(GraphComponent):
             "training_data": "bot/emotion/train.yml",
             "lexicon": "bot/emotion/lexicon.yml",
             "dictionary_path": "bot/jieba",
+            # Segmenter of each view -> n-gram size of its bag of words.
+            "views": {"jieba": 2, "char": 3},
             "architecture": "bow",
-            "ngram_size": 2,
             "epochs": 20,
             "random_seed": 42,
-            # Minimum classifier probability for each non-neutral label.
-            "thresholds": {"angry": 0.5, "distressed": 0.5, "urgent": 0.5},
+            # Minimum averaged probability for each non-neutral label; 0.4 is where
+            # cross-validation on the training data handed off about 5% of neutral messages.
+            "thresholds": {"angry": 0.4, "distressed": 0.4, "urgent": 0.4},
             "intent_overrides": {"urgent": "urgent_help", "angry": "emotion_angry",
                                  "distressed": "emotion_distressed"},
             "keep_intents": ["request_human", "affirm", "deny", "rate"],
@@ -300,7 +318,7 @@ class EmotionClassifier(GraphComponent):
         self.model = EmotionModel.train(
             read_examples(self.config["training_data"]), lexicon,
             thresholds=self.config["thresholds"], epochs=self.config["epochs"],
-            architecture=self.config["architecture"], ngram_size=self.config["ngram_size"],
+            views=self.config["views"], architecture=self.config["architecture"],
             random_seed=self.config["random_seed"],
         )
         with self._model_storage.write_to(self._resource) as folder:
@@ -320,7 +338,7 @@ class EmotionClassifier(GraphComponent):
                 folder = Path(folder)
                 load_jieba_dictionary(folder / DICTIONARY_DIR)
                 lexicon = EmotionLexicon.from_file(folder / LEXICON_FILE)
-                model = EmotionModel.from_disk(folder, lexicon, config["thresholds"])
+                model = EmotionModel.from_disk(folder, config["views"], lexicon, config["thresholds"])
         except ValueError:
             logger.warning("Emotion classifier not found in the model; messages get no emotion.")
             model = None
