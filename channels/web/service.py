@@ -42,14 +42,15 @@ def release(*, db_session: Session, conversation_id: str, client_id: str) -> Non
     )
 
 
-def prune(*, db_session: Session, conversation_id: str, keep: int) -> int:
-    """Drops all but the newest ``keep`` client ids of a conversation; returns how many went."""
-    newest = select(WebClientMessage.id).where(
-        WebClientMessage.conversation_id == conversation_id
-    ).order_by(WebClientMessage.id.desc()).limit(keep)
-    result = db_session.execute(
-        delete(WebClientMessage).where(
-            WebClientMessage.conversation_id == conversation_id, WebClientMessage.id.not_in(newest.scalar_subquery())
-        )
+def prune(*, db_session: Session, conversation_id: str, keep: int) -> None:
+    """Drops all but the newest ``keep`` client ids of a conversation."""
+    oldest_kept = db_session.scalar(
+        select(WebClientMessage.id).where(WebClientMessage.conversation_id == conversation_id)
+        .order_by(WebClientMessage.id.desc()).offset(keep - 1).limit(1)
     )
-    return int(result.rowcount or 0)
+    if oldest_kept is not None:
+        db_session.execute(
+            delete(WebClientMessage).where(
+                WebClientMessage.conversation_id == conversation_id, WebClientMessage.id < oldest_kept
+            )
+        )

@@ -103,7 +103,7 @@
     this.context = options.context && typeof options.context === "object" ? options.context : {};
     this.store = makeStore("govchat:" + new URL(this.server).host + ":");
     this.conversationId = this.store.get("conversation", null);
-    this.outbox = this.store.get("outbox", []);
+    this.sentOn = {};            // client id -> the socket it was last sent on
     this.rendered = {};          // seq -> element
     this.lastSeq = 0;
     this.payloadTitles = {};     // quick-reply payload -> title, to show titles instead of payloads
@@ -113,7 +113,7 @@
     this.synced = false;
     this.unread = 0;
     this.build();
-    this.outbox.forEach(function (item) { if (item.type === "message") this.renderPending(item); }, this);
+    this.readOutbox().forEach(function (item) { if (item.type === "message") this.renderPending(item); }, this);
     if (this.conversationId) this.connect();
   }
 
@@ -233,7 +233,7 @@
     this.unreadBadge.hidden = count === 0;
     this.unreadBadge.textContent = count > 99 ? "99+" : String(count);
     this.bubble.setAttribute("aria-label", this.panel.hidden
-      ? T.open + (count ? "，" + fill(T.unread, { count: count }) : "") : T.close);
+      ? (count ? fill(T.open_unread, { count: count }) : T.open) : T.close);
   };
 
   // ---- connection ---------------------------------------------------------------------------
@@ -256,6 +256,9 @@
     if (this.attempts === 0) this.showStatus(T.connecting);
     socket.onopen = function () {
       self.attempts = 0;
+      clearInterval(self.keepAlive);
+      // Proxies close idle sockets; a ping every 25 s keeps an open chat connected.
+      self.keepAlive = setInterval(function () { self.sendFrame({ type: "ping" }); }, 25000);
       self.showStatus(null);
       self.sendFrame({ type: "sync", after: self.lastSeq });
       self.flushOutbox();
@@ -268,6 +271,7 @@
     socket.onclose = function () {
       if (self.socket !== socket) return;
       self.socket = null;
+      clearInterval(self.keepAlive);
       self.setTyping(false);
       self.scheduleReconnect();
     };
@@ -331,9 +335,7 @@
     if (!this.conversationId) this.open();
     item.client_id = uuid();
     item.at = new Date().toISOString();
-    this.outbox.push(item);
-    if (this.outbox.length > MAX_OUTBOX) this.outbox.shift();
-    this.store.set("outbox", this.outbox);
+    this.writeOutbox(this.readOutbox().concat([item]).slice(-MAX_OUTBOX));
     if (item.type === "message") this.renderPending(item);
     this.flushOutbox();
     this.connect();
@@ -342,23 +344,33 @@
   Widget.prototype.flushOutbox = function () {
     var socket = this.socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) return;
-    this.outbox.forEach(function (item) {
-      if (item.sentOn === socket) return;
+    this.readOutbox().forEach(function (item) {
+      if (this.sentOn[item.client_id] === socket) return;
       var frame = { type: item.type, client_id: item.client_id };
       if (item.type === "message") {
         frame.text = item.text;
         frame.metadata = this.metadata();
       }
-      Object.defineProperty(item, "sentOn", { value: socket, writable: true, enumerable: false, configurable: true });
+      this.sentOn[item.client_id] = socket;
       this.sendFrame(frame);
       var bubble = this.pendingBubble(item.client_id);
       if (bubble) bubble.setAttribute("data-state", "sending");
     }, this);
   };
 
+  // Other tabs of the same site share the outbox: always read it fresh, change it, write it back.
+  Widget.prototype.readOutbox = function () {
+    var items = this.store.get("outbox", []);
+    return Array.isArray(items) ? items.filter(function (item) { return item && item.client_id; }) : [];
+  };
+
+  Widget.prototype.writeOutbox = function (items) {
+    this.store.set("outbox", items);
+  };
+
   Widget.prototype.dropFromOutbox = function (clientId) {
-    this.outbox = this.outbox.filter(function (item) { return item.client_id !== clientId; });
-    this.store.set("outbox", this.outbox);
+    delete this.sentOn[clientId];
+    this.writeOutbox(this.readOutbox().filter(function (item) { return item.client_id !== clientId; }));
   };
 
   Widget.prototype.pendingBubble = function (clientId) {
@@ -473,7 +485,7 @@
       return;
     }
     var bubble = this.pendingBubble(frame.client_id);
-    var item = this.outbox.filter(function (i) { return i.client_id === frame.client_id; })[0];
+    var item = this.readOutbox().filter(function (i) { return i.client_id === frame.client_id; })[0];
     this.dropFromOutbox(frame.client_id);
     if (!bubble) return;
     bubble.setAttribute("data-state", "failed");
@@ -487,9 +499,7 @@
           this.remove();
           bubble.setAttribute("data-state", "queued");
           state.textContent = T.queued;
-          delete item.sentOn;
-          self.outbox.push(item);
-          self.store.set("outbox", self.outbox);
+          self.writeOutbox(self.readOutbox().concat([item]));
           self.flushOutbox();
           self.connect();
         }

@@ -224,3 +224,51 @@ def test_screenshots_of_the_open_widget(page: Any, web_service: ServiceProcess, 
     path = artifacts / f"widget-{name}.png"
     page.screenshot(path=str(path))
     assert path.stat().st_size > 10000
+
+
+def test_hostile_server_content_is_rendered_safely(page: Any, web_service: ServiceProcess) -> None:
+    open_widget(page, web_service)
+    ask(page, "你好")
+    expect(messages(page, "bot")).to_have_count(1)
+    conversation = conversation_id(page)
+    hostile = {
+        "seq": 900, "sender": "bot", "sender_name": "<b>bot</b>", "buttons": [], "custom": None,
+        "created_at": "2026-11-21T02:05:00Z",
+        "text": "[点我](javascript:alert(1)) 官网 https://zwfw.example.gov.cn/a?b=1 。\n1. 第一步\n2. 第二步",
+        "image": "javascript:alert(2)",
+    }
+    web_service.publish(conversation, {"type": "message", "message": hostile})
+    bubble = page.locator(f'{MESSAGE}[data-seq="900"]')
+    expect(bubble).to_be_visible()
+    links = bubble.locator("a")
+    expect(links).to_have_count(1)
+    assert links.first.get_attribute("href") == "https://zwfw.example.gov.cn/a?b=1"
+    assert links.first.get_attribute("target") == "_blank"
+    expect(bubble).to_contain_text("javascript:alert(1)")
+    expect(bubble.locator("ol li")).to_have_count(2)
+    expect(bubble.locator("img")).to_have_count(0)
+    expect(bubble.locator("b")).to_have_count(0)
+    # Shanghai time, whatever the browser's zone.
+    expect(bubble.locator("time")).to_have_text("10:05")
+    image = {**hostile, "seq": 901, "text": "办事大厅位置图", "image": "https://zwfw.example.gov.cn/map.png",
+             "custom": {"type": "list", "title": "可选窗口", "items": [{"title": "一号窗口", "payload": "/window_1"}]}}
+    web_service.publish(conversation, {"type": "message", "message": image})
+    second = page.locator(f'{MESSAGE}[data-seq="901"]')
+    expect(second.locator("img")).to_have_attribute("src", "https://zwfw.example.gov.cn/map.png")
+    expect(second.get_by_role("button", name="一号窗口")).to_be_visible()
+    assert page.dialogs == []
+
+
+def test_agent_message_while_closed_shows_unread_count(page: Any, web_service: ServiceProcess) -> None:
+    open_widget(page, web_service)
+    ask(page, "你好")
+    expect(messages(page, "bot")).to_have_count(1)
+    page.get_by_test_id("govchat-close").click()
+    agent = {"seq": 950, "sender": "agent", "sender_name": "李敏", "text": "您好，我是客服李敏。",
+             "buttons": [], "created_at": "2026-11-21T02:06:00Z"}
+    web_service.publish(conversation_id(page), {"type": "message", "message": agent})
+    expect(page.get_by_test_id("govchat-unread")).to_have_text("1")
+    expect(page.get_by_test_id("govchat-bubble")).to_have_attribute("aria-label", re.compile("1"))
+    page.get_by_test_id("govchat-bubble").click()
+    expect(page.get_by_test_id("govchat-unread")).to_be_hidden()
+    expect(messages(page, "agent").first).to_contain_text("李敏")
