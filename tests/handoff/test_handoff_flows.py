@@ -238,3 +238,45 @@ def test_messages_table_untouched_by_silence(client, app, agent_factory, open_ti
         senders = [m.sender for m in s.scalars(select(Message).where(Message.conversation_id == "quiet-1")
                                                .order_by(Message.seq))]
     assert senders[-3:] == ["citizen", "citizen", "citizen"]
+
+
+def test_supervisor_board_and_console_pages(client, agent_factory, open_ticket):
+    from handoff.enums import StaffRole
+
+    agent_factory("a1")
+    agent_factory("boss", role=StaffRole.supervisor)
+    open_ticket("board-1", "urgent")
+    sign_in(client, "a1")
+    page = client.get("/console")
+    assert page.status_code == 200 and 'href="/console/appointments"' in page.text
+    assert 'href="/console/complaints"' in page.text and "default-src 'self'" in page.headers["content-security-policy"]
+    assert client.get("/console/supervisor").status_code == 403
+    sign_in(client, "boss")
+    assert client.get("/console/supervisor").status_code == 200
+    board = client.get("/api/handoff/overview").json()
+    assert board["queued"][0]["reason"] == "urgent" and {a["username"] for a in board["agents"]} == {"a1", "boss"}
+    assert board["ratings"] == {"count": 0, "average": None}
+
+
+def test_staff_auth_is_shared_with_other_staff_pages(client, app, agent_factory):
+    from starlette.requests import Request
+
+    agent_factory("a1")
+    sign_in(client, "a1")
+    cookie = client.cookies.get("console_session")
+    scope = {"type": "http", "app": app, "headers": [(b"cookie", f"console_session={cookie}".encode())]}
+    assert app.state.staff_auth(Request(scope)).username == "a1"
+    assert app.state.staff_auth(Request({"type": "http", "app": app, "headers": []})) is None
+
+
+def test_demo_accounts_are_created_once(db_session):
+    from handoff.flows import ensure_demo_accounts
+    from handoff.staff import verify_password
+
+    created = ensure_demo_accounts(db_session)
+    assert set(created) == {"agent1", "supervisor1"}
+    assert ensure_demo_accounts(db_session) == {}
+    from handoff import service as handoff_service
+
+    agent = handoff_service.get_agent_by_username(db_session=db_session, username="agent1")
+    assert verify_password(created["agent1"], agent.password_hash)
