@@ -672,6 +672,7 @@
       this.note(fill(T.agent_joined, { name: name }), "govchat-agent-joined");
     } else if (frame.state === "agent_left") {
       this.hideWaiting();
+      this.setTyping(false);
       this.subtitle.textContent = T.subtitle_bot;
       this.note(fill(T.agent_left, { name: name }), "govchat-agent-left");
     } else if (frame.state === "rating_requested") {

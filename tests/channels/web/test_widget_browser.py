@@ -107,7 +107,7 @@ def test_markup_is_shown_as_text_and_never_run(page: Any, web_service: ServicePr
     assert page.dialogs == [] and page.errors == []
 
 
-def test_handoff_states_and_rating(page: Any, web_service: ServiceProcess) -> None:
+def test_handoff_states_and_rating(page: Any, web_service: ServiceProcess, artifacts: Path) -> None:
     open_widget(page, web_service)
     ask(page, "我要找人工")
     expect(messages(page, "bot")).to_have_count(1)
@@ -119,6 +119,7 @@ def test_handoff_states_and_rating(page: Any, web_service: ServiceProcess) -> No
     expect(page.get_by_test_id("govchat-queue-position")).to_contain_text("3")
     expect(page.get_by_test_id("govchat-queue-position")).to_contain_text("12")
     expect(page.get_by_test_id("govchat-stop-waiting")).to_be_visible()
+    page.screenshot(path=str(artifacts / "widget-waiting.png"))
     web_service.publish(conversation, {"type": "typing", "on": True, "by": "agent"})
     expect(page.get_by_test_id("govchat-typing")).to_be_visible()
     web_service.publish(conversation, {"type": "handoff", "state": "agent_joined", "agent_name": "李敏"})
@@ -130,6 +131,10 @@ def test_handoff_states_and_rating(page: Any, web_service: ServiceProcess) -> No
     rating = page.get_by_test_id("govchat-rating")
     expect(rating).to_be_visible()
     expect(rating.locator('input[type="radio"]')).to_have_count(5)
+    rating.get_by_test_id("govchat-star").nth(3).click()
+    expect(rating.locator('input[type="radio"]:checked')).to_have_value("4")
+    rating.get_by_role("textbox").fill("服务很耐心")
+    page.screenshot(path=str(artifacts / "widget-rating.png"))
     rating.get_by_role("button").click()
     expect(rating.locator(".hint")).not_to_be_empty()
 
@@ -272,3 +277,20 @@ def test_agent_message_while_closed_shows_unread_count(page: Any, web_service: S
     page.get_by_test_id("govchat-bubble").click()
     expect(page.get_by_test_id("govchat-unread")).to_be_hidden()
     expect(messages(page, "agent").first).to_contain_text("李敏")
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
+def test_open_widget_has_no_wcag_aa_violations(page: Any, web_service: ServiceProcess, width: int, height: int) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.set_viewport_size({"width": width, "height": height})
+    open_widget(page, web_service)
+    ask(page, "护照怎么办理")
+    expect(page.get_by_test_id("govchat-quick-reply").first).to_be_visible()
+    web_service.publish(conversation_id(page), {"type": "handoff", "state": "waiting", "position": 2,
+                                                "estimated_wait_minutes": 5})
+    expect(page.get_by_test_id("govchat-handoff")).to_be_visible()
+    results = Axe().run(page, context="#govchat-root",
+                        options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa"]}})
+    violations = [(v["id"], [n["target"] for n in v["nodes"]]) for v in results.response["violations"]]
+    assert violations == []
