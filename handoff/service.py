@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from conversations.models import utcnow
@@ -96,7 +96,7 @@ def _lock_agent(db_session: Session, agent_id: int) -> Agent:
 def claim(*, db_session: Session, ticket_id: int, agent_id: int, now: datetime | None = None) -> HandoffTicket:
     """Gives a waiting ticket to an agent, atomically: one conditional UPDATE, never two owners."""
     agent = _lock_agent(db_session, agent_id)
-    result = db_session.execute(
+    result: CursorResult[Any] = db_session.execute(  # type: ignore[assignment]
         update(HandoffTicket)
         .where(HandoffTicket.id == ticket_id, HandoffTicket.status.in_(CLAIMABLE_STATUSES),
                _active_count(agent_id) < agent.max_chats)
@@ -119,7 +119,7 @@ def transfer(*, db_session: Session, ticket: HandoffTicket, from_agent_id: int, 
     if to_agent_id == from_agent_id:
         raise ConflictError("the chat is already yours", code="same_agent")
     target = _lock_agent(db_session, to_agent_id)
-    result = db_session.execute(
+    result: CursorResult[Any] = db_session.execute(  # type: ignore[assignment]
         update(HandoffTicket)
         .where(HandoffTicket.id == ticket.id, HandoffTicket.status == TicketStatus.active,
                HandoffTicket.agent_id == from_agent_id, _active_count(to_agent_id) < target.max_chats)
