@@ -61,12 +61,17 @@ def reply_events(reply: Dict[str, Any]) -> List[EventType]:
 class FaqReplyAction(Action):
     """Shared part of the FAQ actions: one call to the service, one message back."""
 
+    def __init__(self, client: Optional[ServiceClient] = None) -> None:
+        # The action server builds actions without arguments: the client then
+        # reads SERVICE_URL and INTERNAL_API_TOKEN from the environment.
+        self._client = client
+
     def name(self) -> str:
         raise NotImplementedError
 
     def client(self) -> ServiceClient:
-        """The service client (environment: SERVICE_URL, INTERNAL_API_TOKEN)."""
-        return ServiceClient()
+        """The service client."""
+        return self._client or ServiceClient()
 
     async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[Dict[str, Any]]:
         """The service's reply, or None after telling the citizen the service is unavailable."""
