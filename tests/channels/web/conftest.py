@@ -93,6 +93,45 @@ class StandInRasa:
         self.server.server_close()
 
 
+HOST_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>区人社局</title>
+<style>body { font-family: serif; color: #333; } button { all: unset; }</style></head>
+<body><h1>某区人力资源和社会保障局</h1><p>另一个站点嵌入在线咨询。</p>
+<script src="{service}/widget.js" data-manual defer></script>
+<script>
+  addEventListener("DOMContentLoaded", function () {
+    window.GovChat.init({ server: "{service}", title: "社保咨询", color: "#0f7b45",
+      greeting: "您好，这里是社保咨询。", context: { service: "social_security", citizen_id: "citizen-42" } });
+  });
+</script></body></html>"""
+
+
+class HostSite:
+    """Another website (another origin) that embeds the widget from the service."""
+
+    def __init__(self, service_url: str) -> None:
+        page = HOST_PAGE.replace("{service}", service_url).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_args: Any) -> None:
+                return
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        """Stops serving."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class ServiceProcess:
     """The service under uvicorn in a subprocess, on 127.0.0.1, restartable on the same port."""
 
@@ -183,6 +222,14 @@ def own_web_service(tmp_path: Path, migrated_template: Path, stand_in_rasa: Stan
     service.start()
     yield service
     service.stop()
+
+
+@pytest.fixture
+def host_site(web_service: ServiceProcess) -> Iterator[HostSite]:
+    """A page on another origin embedding the widget with GovChat.init."""
+    site = HostSite(web_service.url)
+    yield site
+    site.stop()
 
 
 @pytest.fixture(scope="session")

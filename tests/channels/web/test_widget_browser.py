@@ -294,3 +294,19 @@ def test_open_widget_has_no_wcag_aa_violations(page: Any, web_service: ServicePr
                         options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa"]}})
     violations = [(v["id"], [n["target"] for n in v["nodes"]]) for v in results.response["violations"]]
     assert violations == []
+
+
+def test_embedded_on_another_site_with_the_init_api(page: Any, web_service: ServiceProcess, host_site: Any,
+                                                    stand_in_rasa: StandInRasa) -> None:
+    page.goto(host_site.url)
+    bubble = page.get_by_test_id("govchat-bubble")
+    expect(bubble).to_contain_text("社保咨询")
+    assert bubble.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(15, 123, 69)"
+    bubble.click()
+    expect(page.get_by_test_id("govchat-greeting")).to_contain_text("社保咨询")
+    ask(page, "养老保险怎么交")
+    expect(messages(page, "bot")).to_have_count(1)
+    sent = [r for r in stand_in_rasa.received if r["sender"] == conversation_id(page)]
+    assert sent[0]["metadata"]["service"] == "social_security"
+    assert sent[0]["metadata"]["citizen_id"] == "citizen-42"
+    assert page.errors == []
