@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, WebSocket
+from sqlalchemy.exc import IntegrityError
 
 from channels.web import service as web_service
 from channels.web.settings import WebSettings
@@ -130,7 +131,10 @@ class WidgetSocket:
                 await self.send({"type": "pong"})
             else:
                 raise FrameError("unknown_type", "frame type must be message, stop_waiting, rating, sync or ping")
-        except FrameError as exc:
+        except Exception as exc:  # noqa: BLE001 - one failing frame must not end the citizen's chat
+            if not isinstance(exc, FrameError):
+                logger.exception("a web frame of %s failed", self.conversation_id)
+                exc = FrameError("internal_error", "the frame could not be processed; try again")
             error: dict[str, Any] = {"type": "error", "code": exc.code, "message": exc.message}
             if exc.client_id or client_id:
                 error["client_id"] = exc.client_id or client_id
@@ -174,13 +178,19 @@ class WidgetSocket:
         metadata = self._metadata(frame, client_id)
 
         database = self.app.state.database
-        with database.session() as db_session:
-            claimed = web_service.claim(db_session=db_session, conversation_id=self.conversation_id,
-                                        client_id=client_id)
-            seen = None if claimed else web_service.get(
-                db_session=db_session, conversation_id=self.conversation_id, client_id=client_id)
-            seen_seq = seen.seq if seen else None
-        if claimed is None:
+        claimed = True
+        try:
+            with database.session() as db_session:
+                claimed = web_service.claim(db_session=db_session, conversation_id=self.conversation_id,
+                                            client_id=client_id) is not None
+        except IntegrityError:
+            # Another socket (a second tab) claimed the same id between our read and our insert.
+            claimed = False
+        if not claimed:
+            with database.session() as db_session:
+                seen = web_service.get(db_session=db_session, conversation_id=self.conversation_id,
+                                       client_id=client_id)
+                seen_seq = seen.seq if seen else None
             await self.send({"type": "ack", "client_id": client_id, "seq": seen_seq, "duplicate": True})
             return
 

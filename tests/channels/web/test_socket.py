@@ -211,3 +211,116 @@ def test_demo_portal_embeds_the_widget(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert 'src="/widget.js"' in page.text and "演示" in page.text
+
+
+def test_a_failed_routing_releases_the_client_id(client: TestClient, app: FastAPI, db_session: Session,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    router = app.state.router
+    real_receive = router.receive
+    failures = [RuntimeError("database went away")]
+
+    async def receive_failing_once(**kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return await real_receive(**kwargs)
+
+    monkeypatch.setattr(router, "receive", receive_failing_once)
+    frame = {"type": "message", "client_id": "retry-1", "text": "社保怎么交"}
+    with client.websocket_connect(URL.format("conv-fail")) as ws:
+        ws.send_json(frame)
+        error = ws.receive_json()
+        assert error["code"] == "internal_error" and error["client_id"] == "retry-1"
+        ws.send_json(frame)
+        ack = frames_until(ws, "ack")[-1]
+    assert "duplicate" not in ack
+    assert citizen_texts(db_session, "conv-fail") == ["社保怎么交"]
+
+
+def test_an_unexpected_failure_keeps_the_socket_open(client: TestClient, app: FastAPI,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from conversations import service as conversation_service
+
+    def broken(**_kwargs: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(conversation_service, "get", broken)
+    with client.websocket_connect(URL.format("conv-boom")) as ws:
+        ws.send_json({"type": "sync", "after": 0})
+        assert ws.receive_json()["code"] == "internal_error"
+        ws.send_json({"type": "ping"})
+        assert ws.receive_json() == {"type": "pong"}
+
+
+def test_a_claim_lost_to_another_instance_is_a_duplicate(client: TestClient, app: FastAPI, db_session: Session,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from channels.web import service as web_service
+
+    with client.websocket_connect(URL.format("conv-race")) as ws:
+        ws.send_json({"type": "message", "client_id": "race-1", "text": "公积金提取"})
+        seq = frames_until(ws, "ack")[-1]["seq"]
+    # Another service instance inserted the id after this one looked: the insert hits the unique key.
+    real_get = web_service.get
+    looks: list[str] = []
+
+    def get_missing_first(**kwargs: Any) -> Any:
+        looks.append(kwargs["client_id"])
+        return None if len(looks) == 1 else real_get(**kwargs)
+
+    monkeypatch.setattr(web_service, "get", get_missing_first)
+    with client.websocket_connect(URL.format("conv-race")) as ws:
+        ws.send_json({"type": "message", "client_id": "race-1", "text": "公积金提取"})
+        assert ws.receive_json() == {"type": "ack", "client_id": "race-1", "seq": seq, "duplicate": True}
+    assert looks == ["race-1", "race-1"]
+    assert citizen_texts(db_session, "conv-race") == ["公积金提取"]
+
+
+@pytest.mark.postgres
+def test_postgres_concurrent_claims_of_one_client_id_admit_one(postgres_url: str) -> None:
+    import threading
+
+    from sqlalchemy.exc import IntegrityError
+
+    from channels.web import service as web_service
+    from service.database import Database
+
+    database = Database(postgres_url)
+    barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def claim() -> None:
+        barrier.wait()
+        try:
+            with database.session() as session:
+                won = web_service.claim(db_session=session, conversation_id="pg-conv", client_id="pg-1")
+            outcomes.append("claimed" if won else "seen")
+        except IntegrityError:
+            outcomes.append("lost_race")
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with database.session() as session:
+        stored = session.scalar(select(func.count()).select_from(WebClientMessage))
+    database.dispose()
+    assert outcomes.count("claimed") == 1 and len(outcomes) == 8 and stored == 1
+
+
+@pytest.mark.postgres
+def test_postgres_resent_message_is_processed_once(postgres_url: str, settings: Any) -> None:
+    from service.app import create_app
+    from service.database import Database
+
+    app = create_app(settings.model_copy(update={"database_url": postgres_url}))
+    frame = {"type": "message", "client_id": "pg-resend", "text": "居住证怎么办"}
+    with TestClient(app) as pg_client:
+        for _ in range(2):
+            with pg_client.websocket_connect(URL.format("pg-web")) as ws:
+                ws.send_json(frame)
+                ack = frames_until(ws, "ack")[-1]
+    database = Database(postgres_url)
+    with database.session() as session:
+        texts = citizen_texts(session, "pg-web")
+    database.dispose()
+    assert ack["duplicate"] is True and texts == ["居住证怎么办"]
