@@ -184,6 +184,10 @@ class ActionHandoff(Action):
         if reason == "emotional" and intent in EMOTION_INTENTS and policy == "offer":
             dispatcher.utter_message(response="utter_offer_handoff")
             return []
+        latest_emotion = (tracker.latest_message or {}).get("emotion") or {}
+        if intent == "request_human" and latest_emotion.get("label") in EMOTIONAL_LABELS:
+            # The rules only add empathy for the emotion intents; an angry "转人工" deserves it too.
+            dispatcher.utter_message(response=f"utter_empathy_{latest_emotion['label']}")
         body = {
             "conversation_id": tracker.sender_id,
             "reason": reason,

@@ -242,3 +242,11 @@ async def test_rating_with_service_down_is_thanked_honestly() -> None:
     dispatcher = CollectingDispatcher()
     await ActionStoreRating(ServiceClient(url, "t", timeout=2)).run(dispatcher, rating_tracker(5), {})
     assert dispatcher.messages[0]["response"] == "utter_rating_unsaved"
+
+
+async def test_an_angry_explicit_request_gets_empathy_before_the_queue(service: RecordingService) -> None:
+    tracker = tracker_of([user("气死我了，赶紧转人工", "request_human", 0.95, ANGRY)])
+    dispatcher, _ = await run_handoff(service.url, tracker)
+    assert dispatcher.messages[0]["response"] == "utter_empathy_angry"
+    assert dispatcher.messages[1]["text"] == TICKET["message"]
+    assert service.requests[0]["body"]["reason"] == "emotional"
