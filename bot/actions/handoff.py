@@ -35,6 +35,8 @@ MISUNDERSTOOD_INTENTS = ("nlu_fallback", "out_of_scope")
 # How many recent citizen turns an emotion or a miss still counts for.
 RECENT_TURNS = 3
 MAX_TURNS = 50
+# "5分", "打4分", "给5星吧" carry no comment worth keeping.
+MAX_BARE_RATING = 4
 # Slots the agent has no use for.
 HIDDEN_SLOTS = {"requested_slot", "session_started_metadata", "handoff_reason", "handoff_ticket_id", "rating"}
 CHANNELS = ("web", "wechat", "api")
@@ -164,6 +166,14 @@ def handoff_slots(tracker: Tracker) -> Dict[str, Any]:
             if value is not None and name not in HIDDEN_SLOTS}
 
 
+def rating_comment(tracker: Tracker) -> Optional[str]:
+    """A rating typed in words ("4分，工作人员很耐心") keeps the words as the comment; a button has none."""
+    text = ((tracker.latest_message or {}).get("text") or "").strip()
+    if not text or text.startswith("/") or len(text) <= MAX_BARE_RATING:
+        return None
+    return text[:500]
+
+
 class ActionHandoff(Action):
     """Queues the conversation for a person with its whole context."""
 
@@ -237,10 +247,17 @@ class ActionStoreRating(Action):
             dispatcher.utter_message(response="utter_rating_invalid")
             dispatcher.utter_message(response="utter_ask_rating")
             return [SlotSet("rating", None)]
-        body = {"conversation_id": tracker.sender_id, "rating": rating, "comment": None}
+        body = {"conversation_id": tracker.sender_id, "rating": rating, "comment": rating_comment(tracker)}
         try:
             await (self.client or ServiceClient()).post("/internal/handoff/ratings", json=body)
-        except (ServiceUnavailable, ServiceError) as exc:
+        except ServiceError as exc:
+            if exc.code == "already_rated":
+                dispatcher.utter_message(response="utter_rating_already")
+                return []
+            logger.error("rating for %s refused: %s %s", tracker.sender_id, exc.code, exc.message)
+            dispatcher.utter_message(response="utter_rating_unsaved")
+            return [SlotSet("rating", float(rating))]
+        except ServiceUnavailable as exc:
             logger.error("rating for %s not stored: %s", tracker.sender_id, exc)
             dispatcher.utter_message(response="utter_rating_unsaved")
             return [SlotSet("rating", float(rating))]

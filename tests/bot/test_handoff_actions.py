@@ -250,3 +250,21 @@ async def test_an_angry_explicit_request_gets_empathy_before_the_queue(service: 
     assert dispatcher.messages[0]["response"] == "utter_empathy_angry"
     assert dispatcher.messages[1]["text"] == TICKET["message"]
     assert service.requests[0]["body"]["reason"] == "emotional"
+
+
+async def test_a_rating_typed_in_words_keeps_them_as_comment() -> None:
+    event = user("4分，工作人员很耐心", "rate", 0.9)
+    event["parse_data"]["entities"] = [{"entity": "rating", "value": "4"}]
+    with RecordingService(status=201, answer={}) as running:
+        dispatcher = CollectingDispatcher()
+        await ActionStoreRating(ServiceClient(running.url, "t")).run(dispatcher, tracker_of([event]), {})
+    assert running.requests[0]["body"] == {"conversation_id": "conv-42", "rating": 4, "comment": "4分，工作人员很耐心"}
+
+
+async def test_a_second_rating_is_acknowledged_not_an_error() -> None:
+    answer = {"error": {"code": "already_rated", "message": "this chat was already rated", "details": None}}
+    with RecordingService(status=409, answer=answer) as running:
+        dispatcher = CollectingDispatcher()
+        events = await ActionStoreRating(ServiceClient(running.url, "t")).run(dispatcher, rating_tracker(3), {})
+    assert dispatcher.messages[0]["response"] == "utter_rating_already"
+    assert events == []
