@@ -40,6 +40,9 @@ class CatalogueService:
     phone: str
     bookable: bool
     details: dict[str, str] = field(default_factory=dict)
+    # Word groups that name the service when all their words occur, apart or together
+    # (身份证 ... 丢了 names id_card_loss, not id_card).
+    keywords: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,10 @@ def _read_service(service_id: str, raw: Any, source: str,
         if name not in ("aliases", "materials", "bookable") and not isinstance(raw[name], (str, int)):
             problems.append(KnowledgeProblem(where, f"field '{name}' must be a text"))
             ok = False
+    keywords = raw.get("keywords") or []
+    if not isinstance(keywords, list) or not all(_text_list(group) for group in keywords):
+        problems.append(KnowledgeProblem(where, "field 'keywords' must be a list of word lists"))
+        ok = False
     if not ok or aliases is None or materials is None:
         return None
     return CatalogueService(
@@ -162,6 +169,7 @@ def _read_service(service_id: str, raw: Any, source: str,
         hours=str(raw["hours"]), materials=materials, fee=str(raw["fee"]),
         time_limit=str(raw["time_limit"]), online_url=str(raw["online_url"]), phone=str(raw["phone"]),
         bookable=raw["bookable"], details={str(k): v.strip() for k, v in details.items()},
+        keywords=tuple(tuple(group) for group in keywords),
     )
 
 

@@ -107,6 +107,48 @@ class Ranking:
         return self.candidates[0] if self.candidates else None
 
 
+class SimilarityIndex:
+    """TF-IDF vectors of question variants, searchable through an inverted index."""
+
+    def __init__(self, variants: list[tuple[str, str]]) -> None:
+        counted = [(entry_id, features(text)) for entry_id, text in variants]
+        document_frequency: Counter[str] = Counter()
+        for _, counts in counted:
+            document_frequency.update(counts.keys())
+        total = len(counted)
+        self.idf = {key: math.log((total + 1) / (df + 1)) + 1.0 for key, df in document_frequency.items()}
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self.variant_entry: list[str] = []
+        centroids: dict[str, Vector] = defaultdict(dict)
+        for index, (entry_id, counts) in enumerate(counted):
+            vector = self.weigh(counts)
+            self.variant_entry.append(entry_id)
+            for key, value in vector.items():
+                self.postings[key].append((index, value))
+                centroids[entry_id][key] = centroids[entry_id].get(key, 0.0) + value
+        self.centroids = {entry_id: _normalized(vector) for entry_id, vector in centroids.items()}
+
+    def weigh(self, counts: Counter[str]) -> Vector:
+        """TF-IDF weights (sublinear term frequency), unit length; unseen features are dropped."""
+        return _normalized({key: (1.0 + math.log(count)) * self.idf[key]
+                            for key, count in counts.items() if key in self.idf})
+
+    def similarities(self, text: str) -> dict[str, float]:
+        """Per entry: a mix of the best variant's cosine and the cosine with the entry's centroid."""
+        query = self.weigh(features(text)) if text.strip() else {}
+        variant_scores: dict[int, float] = defaultdict(float)
+        for key, weight in query.items():
+            for index, value in self.postings.get(key, ()):
+                variant_scores[index] += weight * value
+        best_variant: dict[str, float] = defaultdict(float)
+        for index, value in variant_scores.items():
+            entry_id = self.variant_entry[index]
+            best_variant[entry_id] = max(best_variant[entry_id], value)
+        return {entry_id: BEST_VARIANT_SHARE * best_variant.get(entry_id, 0.0)
+                + (1 - BEST_VARIANT_SHARE) * _dot(query, centroid)
+                for entry_id, centroid in self.centroids.items()}
+
+
 class FaqMatcher:
     """Ranks FAQ entries for a question; built once per knowledge base."""
 
@@ -116,23 +158,10 @@ class FaqMatcher:
         self.aspect_words = {aspect: [normalize_text(w).lower() for w in words]
                              for aspect, words in aspect_words.items()}
         self.aliases = self._alias_table(services)
-        variant_features = [(entry.id, features(clean_text(q)))
-                            for entry in self.entries.values() for q in entry.questions]
-        document_frequency: Counter[str] = Counter()
-        for _, counts in variant_features:
-            document_frequency.update(counts.keys())
-        total = len(variant_features)
-        self.idf = {key: math.log((total + 1) / (df + 1)) + 1.0 for key, df in document_frequency.items()}
-        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        self.variant_entry: list[str] = []
-        centroids: dict[str, Vector] = defaultdict(dict)
-        for index, (entry_id, counts) in enumerate(variant_features):
-            vector = self.weigh(counts)
-            self.variant_entry.append(entry_id)
-            for key, value in vector.items():
-                self.postings[key].append((index, value))
-                centroids[entry_id][key] = centroids[entry_id].get(key, 0.0) + value
-        self.centroids = {entry_id: _normalized(vector) for entry_id, vector in centroids.items()}
+        self.keyword_groups = [(tuple(clean_text(word).replace(" ", "") for word in group), service.id)
+                               for service in services.values() for group in service.keywords]
+        cleaned = [(entry.id, clean_text(q)) for entry in self.entries.values() for q in entry.questions]
+        self.index = SimilarityIndex(cleaned)
 
     @staticmethod
     def _alias_table(services: dict[str, CatalogueService]) -> list[tuple[str, str]]:
@@ -141,15 +170,17 @@ class FaqMatcher:
                  for service in services.values() for alias in (*service.aliases, service.name)}
         return sorted((pair for pair in pairs if pair[0]), key=lambda pair: -len(pair[0]))
 
-    def weigh(self, counts: Counter[str]) -> Vector:
-        """TF-IDF weights (sublinear term frequency), unit length; unseen features are dropped."""
-        return _normalized({key: (1.0 + math.log(count)) * self.idf[key]
-                            for key, count in counts.items() if key in self.idf})
-
     def named_services(self, compact: str) -> tuple[str, ...]:
-        """Services whose alias appears in the text; an alias inside a longer matched one does not count."""
+        """Services the text names; an alias inside a longer matched one does not count."""
         taken: list[tuple[int, int]] = []
         found: list[str] = []
+        # A word group outranks any single alias: its first word's place is taken first.
+        for words, service_id in self.keyword_groups:
+            if all(word and word in compact for word in words):
+                start = compact.find(words[0])
+                taken.append((start, start + len(words[0])))
+                if service_id not in found:
+                    found.append(service_id)
         for alias, service_id in self.aliases:
             start = compact.find(alias)
             while start != -1:
@@ -174,19 +205,10 @@ class FaqMatcher:
         context = current_service if not named and current_service in {e.service for e in
                                                                          self.entries.values()} else None
         aspects = self.aspects(compact)
-        query = self.weigh(features(cleaned)) if cleaned else {}
-        best_variant: dict[str, float] = defaultdict(float)
-        variant_scores: dict[int, float] = defaultdict(float)
-        for key, weight in query.items():
-            for index, value in self.postings.get(key, ()):
-                variant_scores[index] += weight * value
-        for index, value in variant_scores.items():
-            entry_id = self.variant_entry[index]
-            best_variant[entry_id] = max(best_variant[entry_id], value)
+        similarities = self.index.similarities(cleaned) if cleaned else {}
         candidates = []
         for entry_id, entry in self.entries.items():
-            similarity = (BEST_VARIANT_SHARE * best_variant.get(entry_id, 0.0)
-                          + (1 - BEST_VARIANT_SHARE) * _dot(query, self.centroids.get(entry_id, {})))
+            similarity = similarities.get(entry_id, 0.0)
             service_match = entry.service in named or entry.service == context
             aspect_match = entry.aspect in aspects
             if similarity <= 0 and not service_match:
