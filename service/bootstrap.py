@@ -1,27 +1,27 @@
 """Prepares a fresh installation: demo accounts for the console (``python -m service.bootstrap``)."""
 
-import importlib
+from pathlib import Path
 
+from handoff.flows import ensure_demo_accounts
 from service.database import Database
 from service.settings import VAR_DIR, get_settings
 
 
 def main() -> None:
-    """Runs each domain's bootstrap hook, if it has one."""
-    database = Database(get_settings().database_url)
-    notes: list[str] = []
+    """Creates the demo console accounts on a fresh database."""
+    settings = get_settings()
+    database = Database(settings.database_url)
     with database.session() as db_session:
-        for module_name in ("handoff.flows",):
-            module = importlib.import_module(module_name)
-            ensure = getattr(module, "ensure_demo_accounts", None)
-            if ensure is not None:
-                result = ensure(db_session)
-                if result:
-                    notes.append(str(result))
+        created = ensure_demo_accounts(db_session, settings.handoff)
     database.dispose()
-    if notes:
-        VAR_DIR.mkdir(exist_ok=True)
-        (VAR_DIR / "demo_accounts.txt").write_text("\n".join(notes) + "\n")
+    if created:
+        # Passwords are shown once, on the run that created the accounts, and kept under var/.
+        folder = VAR_DIR
+        if settings.database_url.startswith("sqlite:///"):
+            folder = Path(settings.database_url.removeprefix("sqlite:///")).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        accounts = ", ".join(f"{username} / {password}" for username, password in created.items())
+        (folder / "demo_accounts.txt").write_text(accounts + "\n")
 
 
 if __name__ == "__main__":

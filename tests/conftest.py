@@ -100,7 +100,15 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator["object"]:
     config = StackConfig(
         var_dir=var_dir, model_path=model, service_port=_free_port(), rasa_port=_free_port(),
         actions_port=_free_port(), database_url=f"sqlite:///{var_dir / 'service.db'}",
-        extra_env={"HANDOFF__DEMO_PASSWORD": "demo-pass-123"},
+        extra_env={
+            "HANDOFF__DEMO_PASSWORD": "demo-pass-123",
+            # Agents on duty around the clock, so handoff tests do not depend on the hour.
+            "HANDOFF__WORKING_DAYS": "everyday",
+            "HANDOFF__WORKING_HOURS_START": "00:00",
+            "HANDOFF__WORKING_HOURS_END": "24:00",
+            # A Wednesday at 10:00 in Shanghai, so date expressions and capacity are deterministic.
+            "APPOINTMENTS__FROZEN_CLOCK": "2026-11-18T10:00:00+08:00",
+        },
     )
     stack = Stack(config, log_file=var_dir / "stack.log")
     env = stack.environment()
