@@ -57,6 +57,6 @@ def get_report(*, db_session: Session, titles: dict[str, str], limit: int) -> Fa
         answered=counts.get(AnswerStatus.answered, 0),
         clarified=counts.get(AnswerStatus.clarify, 0),
         unanswered=counts.get(AnswerStatus.unknown, 0),
-        top_entries=[ReportRow(key=entry_id, title=titles.get(entry_id), count=n) for entry_id, n in asked],
+        top_entries=[ReportRow(key=str(entry_id), title=titles.get(str(entry_id)), count=n) for entry_id, n in asked],
         top_unanswered=[ReportRow(key=question, count=n) for question, n in missed],
     )
