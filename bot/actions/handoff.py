@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.service_client import ServiceClient, ServiceError, ServiceUnavailable
@@ -219,8 +219,12 @@ class ActionHandoff(Action):
         else:
             dispatcher.utter_message(response="utter_handoff_queued")
         ticket_id = ticket.get("ticket_id") if isinstance(ticket, dict) else None
-        return [SlotSet("handoff_reason", reason),
-                SlotSet("handoff_ticket_id", str(ticket_id) if ticket_id is not None else None)]
+        events: List[EventType] = [SlotSet("handoff_reason", reason),
+                                   SlotSet("handoff_ticket_id", str(ticket_id) if ticket_id is not None else None)]
+        if (tracker.active_loop or {}).get("name"):
+            # A person takes over: the half-filled form must not resume when the bot gets the chat back.
+            events += [ActiveLoop(None), SlotSet("requested_slot", None)]
+        return events
 
 
 class ActionStoreRating(Action):

@@ -347,9 +347,11 @@ class EmotionClassifier(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         """Adds the emotion to each message and re-ranks urgent or emotional ones."""
         for message in messages:
-            if self.model is None or not isinstance(message.get(TEXT), str):
+            text = message.get(TEXT)
+            # Button payloads ("/request_human") are commands, not something the citizen felt.
+            if self.model is None or not isinstance(text, str) or text.startswith("/"):
                 continue
-            emotion = self.model.predict(message.get(TEXT))
+            emotion = self.model.predict(text)
             message.set(EMOTION, emotion, add_to_output=True)
             self._override_intent(message, emotion)
         return messages

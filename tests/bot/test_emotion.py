@@ -165,6 +165,13 @@ def test_anger_reranks_but_an_explicit_request_is_kept(loaded: EmotionClassifier
     assert explicit.get("emotion")["label"] == "angry"
 
 
+def test_button_payloads_get_no_emotion(loaded: EmotionClassifier) -> None:
+    message = _message('/rate{"rating":1}', intent="rate", confidence=1.0)
+    loaded.process([message])
+    assert message.get("emotion") is None
+    assert message.get("intent")["name"] == "rate"
+
+
 def test_fingerprint_changes_with_the_data(component_config: dict, tmp_path: Path) -> None:
     data = tmp_path / "train.yml"
     data.write_text(TINY_DATA, encoding="utf-8")

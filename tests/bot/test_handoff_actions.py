@@ -7,7 +7,7 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.handoff import ActionHandoff, ActionStoreRating
@@ -268,3 +268,11 @@ async def test_a_second_rating_is_acknowledged_not_an_error() -> None:
         events = await ActionStoreRating(ServiceClient(running.url, "t")).run(dispatcher, rating_tracker(3), {})
     assert dispatcher.messages[0]["response"] == "utter_rating_already"
     assert events == []
+
+
+async def test_handoff_during_a_form_closes_the_form(service: RecordingService) -> None:
+    events_in = [user("我不想活了", "urgent_help", 1.0, URGENT)]
+    tracker = Tracker("conv-42", {"requested_slot": "appointment_name"}, {**events_in[0]["parse_data"], "metadata": {}},
+                      events_in, False, None, {"name": "appointment_form"}, "action_listen")
+    _, events = await run_handoff(service.url, tracker)
+    assert events[-2:] == [ActiveLoop(None), SlotSet("requested_slot", None)]
