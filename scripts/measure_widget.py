@@ -68,13 +68,13 @@ def start_service(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 def print_sizes(url: str) -> None:
     """Prints source and served sizes of the widget."""
-    for name in ("widget.js", "widget.css"):
+    for name in ("widget.js", "widget-dom.js", "widget-view.js", "widget.css"):
         data = (STATIC / name).read_bytes()
-        print(f"source {name:<11} {len(data):>7} bytes  {gz(data):>6} gzip")
+        print(f"source {name:<14} {len(data):>7} bytes  {gz(data):>6} gzip")
     plain = httpx.get(url + "/widget.js", headers={"Accept-Encoding": "identity"}).content
     zipped = httpx.get(url + "/widget.js", headers={"Accept-Encoding": "gzip"})
     wire = int(zipped.headers.get("content-length", len(zipped.content)))
-    print(f"served /widget.js  {len(plain):>7} bytes  {wire:>6} gzip on the wire (one request: script, styles, texts)")
+    print(f"served /widget.js     {len(plain):>7} bytes  {wire:>6} gzip on the wire (one request: script, styles, texts)")
 
 
 def measure_tti(url: str, loads: int) -> None:

@@ -20,6 +20,9 @@ WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 TEXTS_PLACEHOLDER = "__GOVCHAT_TEXTS__"
 STYLES_PLACEHOLDER = "__GOVCHAT_STYLES__"
+PARTS_PLACEHOLDER = "/* __GOVCHAT_PARTS__ */"
+# Inserted into widget.js's closure, in this order; they only declare functions and methods.
+WIDGET_PARTS = ("widget-dom.js", "widget-view.js")
 templates = Environment(loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=select_autoescape())
 
 
@@ -34,11 +37,13 @@ class WidgetAsset:
 
 
 def build_widget_script() -> str:
-    """Fills widget.js with its Chinese UI texts and its styles, so embedding costs one request."""
+    """Assembles widget.js with its parts, Chinese UI texts and styles, so embedding costs one request."""
     source = (STATIC_DIR / "widget.js").read_text(encoding="utf-8")
+    parts = "\n".join((STATIC_DIR / name).read_text(encoding="utf-8") for name in WIDGET_PARTS)
     texts = json.dumps(load_texts("channels.web")["widget"], ensure_ascii=False)
     styles = json.dumps((STATIC_DIR / "widget.css").read_text(encoding="utf-8"), ensure_ascii=False)
-    return source.replace(TEXTS_PLACEHOLDER, texts).replace(STYLES_PLACEHOLDER, styles)
+    return (source.replace(PARTS_PLACEHOLDER, parts).replace(TEXTS_PLACEHOLDER, texts)
+            .replace(STYLES_PLACEHOLDER, styles))
 
 
 def build_asset(source: str, media_type: str) -> WidgetAsset:

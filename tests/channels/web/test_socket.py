@@ -201,7 +201,7 @@ def test_client_ids_are_pruned_per_conversation(client: TestClient, app: FastAPI
 def test_widget_script_is_served_with_texts_and_gzip(client: TestClient) -> None:
     plain = client.get("/widget.js", headers={"Accept-Encoding": "identity"})
     assert plain.status_code == 200 and "javascript" in plain.headers["content-type"]
-    assert "__GOVCHAT_TEXTS__" not in plain.text and "在线咨询" in plain.text and ":host" in plain.text
+    assert "__GOVCHAT" not in plain.text and "function richText" in plain.text and "在线咨询" in plain.text and ":host" in plain.text
     zipped = client.get("/widget.js", headers={"Accept-Encoding": "gzip"})
     assert zipped.headers["content-encoding"] == "gzip" and zipped.text == plain.text
     assert client.get("/widget.js", headers={"If-None-Match": plain.headers["etag"]}).status_code == 304
