@@ -51,8 +51,9 @@ def _check_entries(sources: KnowledgeSources, aspects: dict[str, list[str]],
         if entry.id in seen_ids:
             problems.append(KnowledgeProblem(where, f"id already used in {seen_ids[entry.id]}"))
         seen_ids[entry.id] = entry.source
-        if aspects and entry.aspect not in aspects and entry.aspect != "other":
-            problems.append(KnowledgeProblem(where, f"aspect '{entry.aspect}' is not in aspects.yml"))
+        for aspect in entry.aspects:
+            if aspects and aspect not in aspects and aspect != "other":
+                problems.append(KnowledgeProblem(where, f"aspect '{aspect}' is not in aspects.yml"))
         if len(set(entry.questions)) < MIN_QUESTIONS:
             problems.append(KnowledgeProblem(
                 where, f"has {len(set(entry.questions))} distinct questions, needs at least {MIN_QUESTIONS}"))

@@ -52,12 +52,18 @@ class FaqEntry:
     id: str
     topic: str
     service: str
-    aspect: str
+    # What the entry answers about (materials, fee, time ...); the first is the main one.
+    aspects: tuple[str, ...]
     title: str
     questions: tuple[str, ...]
     answer: str
     buttons: tuple[str, ...]
     source: str
+
+    @property
+    def aspect(self) -> str:
+        """The main aspect."""
+        return self.aspects[0]
 
 
 @dataclass(frozen=True)
@@ -180,10 +186,14 @@ def _read_entry(raw: Any, topic: str, source: str, problems: list[KnowledgeProbl
         return None
     where = f"{source}: entry '{raw['id']}'"
     ok = True
-    for name in ("service", "aspect", "title", "answer"):
+    for name in ("service", "title", "answer"):
         if not isinstance(raw.get(name), str) or not raw[name].strip():
             problems.append(KnowledgeProblem(where, f"field '{name}' is missing or empty"))
             ok = False
+    aspects = _text_list([raw["aspect"]] if isinstance(raw.get("aspect"), str) else raw.get("aspect"))
+    if not aspects:
+        problems.append(KnowledgeProblem(where, "field 'aspect' must be an aspect or a list of aspects"))
+        ok = False
     questions = _text_list(raw.get("questions"))
     if questions is None:
         problems.append(KnowledgeProblem(where, "field 'questions' must be a list of texts"))
@@ -192,11 +202,11 @@ def _read_entry(raw: Any, topic: str, source: str, problems: list[KnowledgeProbl
     if not isinstance(buttons, list) or any(kind not in BUTTON_KINDS for kind in buttons):
         problems.append(KnowledgeProblem(where, f"field 'buttons' must list some of {', '.join(BUTTON_KINDS)}"))
         ok = False
-    if not ok or questions is None:
+    if not ok or questions is None or not aspects:
         return None
     return FaqEntry(
         id=raw["id"].strip(), topic=str(raw.get("topic") or topic), service=raw["service"].strip(),
-        aspect=raw["aspect"].strip(), title=raw["title"].strip(), questions=questions,
+        aspects=aspects, title=raw["title"].strip(), questions=questions,
         answer=raw["answer"].strip(), buttons=tuple(buttons), source=source,
     )
 

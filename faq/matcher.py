@@ -210,7 +210,7 @@ class FaqMatcher:
         for entry_id, entry in self.entries.items():
             similarity = similarities.get(entry_id, 0.0)
             service_match = entry.service in named or entry.service == context
-            aspect_match = entry.aspect in aspects
+            aspect_match = any(aspect in aspects for aspect in entry.aspects)
             if similarity <= 0 and not service_match:
                 continue
             score = similarity

@@ -93,3 +93,11 @@ def test_main_prints_each_problem_and_fails(faq_dir: Path, capsys: pytest.Captur
     output = capsys.readouterr().out
     assert "ERROR passport.yml: entry 'passport_fee': template variable {fees}" in output
     assert "1 problem(s)" in output
+
+
+def test_an_entry_may_answer_several_aspects_but_only_known_ones(faq_dir: Path) -> None:
+    edit(faq_dir / "entries" / "passport.yml", "service: passport\n    aspect: fee",
+         "service: passport\n    aspect: [fee, time]")
+    assert messages(faq_dir) == []
+    edit(faq_dir / "entries" / "passport.yml", "aspect: [fee, time]", "aspect: [fee, colour]")
+    assert messages(faq_dir) == ["passport.yml: entry 'passport_fee': aspect 'colour' is not in aspects.yml"]
