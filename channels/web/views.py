@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from channels.web.flows import WidgetSocket
+from conversations import service as conversation_service
+from conversations.enums import Channel
 from conversations.models import CONVERSATION_ID_PATTERN
 from service.texts import load_texts
 
@@ -91,7 +93,20 @@ async def conversation_socket(websocket: WebSocket, conversation_id: str) -> Non
                                    "message": "conversation id must be 1-64 characters of letters, digits, '-' or '_'"})
         await websocket.close(code=1008)
         return
+    if not is_web_conversation(websocket.app, conversation_id):
+        # Conversation ids of other channels (e.g. WeChat) must not be readable through the widget.
+        await websocket.send_json({"type": "error", "code": "not_a_web_conversation",
+                                   "message": "this conversation belongs to another channel"})
+        await websocket.close(code=1008)
+        return
     await WidgetSocket(websocket, conversation_id).serve()
+
+
+def is_web_conversation(app: FastAPI, conversation_id: str) -> bool:
+    """Tells whether the id is free or already a web conversation."""
+    with app.state.database.session() as db_session:
+        conversation = conversation_service.get(db_session=db_session, conversation_id=conversation_id)
+        return conversation is None or conversation.channel == Channel.web
 
 
 def install(app: FastAPI) -> None:

@@ -243,8 +243,10 @@ def test_an_unexpected_failure_keeps_the_socket_open(client: TestClient, app: Fa
     def broken(**_kwargs: Any) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(conversation_service, "get", broken)
+    monkeypatch.setattr(conversation_service, "recent_messages", broken)
     with client.websocket_connect(URL.format("conv-boom")) as ws:
+        ws.send_json({"type": "message", "client_id": "boom-1", "text": "你好"})
+        frames_until(ws, "ack")
         ws.send_json({"type": "sync", "after": 0})
         assert ws.receive_json()["code"] == "internal_error"
         ws.send_json({"type": "ping"})
@@ -324,3 +326,10 @@ def test_postgres_resent_message_is_processed_once(postgres_url: str, settings: 
         texts = citizen_texts(session, "pg-web")
     database.dispose()
     assert ack["duplicate"] is True and texts == ["居住证怎么办"]
+
+
+def test_conversations_of_other_channels_are_not_served(client: TestClient) -> None:
+    posted = client.post("/api/conversations/api-conv/messages", json={"text": "我的身份证号是多少"})
+    assert posted.status_code in (200, 503)
+    with client.websocket_connect(URL.format("api-conv")) as ws:
+        assert ws.receive_json()["code"] == "not_a_web_conversation"
