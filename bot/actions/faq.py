@@ -8,6 +8,7 @@ the misses in a row (``faq_miss_count``).
 """
 
 import logging
+from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
@@ -58,7 +59,7 @@ def reply_events(reply: Dict[str, Any]) -> List[EventType]:
     return events
 
 
-class FaqReplyAction(Action):
+class FaqReplyAction(Action, ABC):
     """Shared part of the FAQ actions: one call to the service, one message back."""
 
     def __init__(self, client: Optional[ServiceClient] = None) -> None:
@@ -66,8 +67,9 @@ class FaqReplyAction(Action):
         # reads SERVICE_URL and INTERNAL_API_TOKEN from the environment.
         self._client = client
 
+    @abstractmethod
     def name(self) -> str:
-        raise NotImplementedError
+        """The action's name in the domain."""
 
     def client(self) -> ServiceClient:
         """The service client."""
