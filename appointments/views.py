@@ -5,6 +5,7 @@ import io
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -281,6 +282,9 @@ def install(app: FastAPI) -> None:
     rules = AppointmentRules.from_settings(app.state.settings.appointments, app.state.settings.timezone)
     app.state.appointment_rules = rules
     frozen = app.state.settings.appointments.frozen_clock
+    if frozen is not None and frozen.tzinfo is not None:
+        # The booking clock is the centre's local wall-clock time, without tzinfo.
+        frozen = frozen.astimezone(ZoneInfo(app.state.settings.timezone)).replace(tzinfo=None)
     app.state.appointment_clock = (lambda: frozen) if frozen is not None else rules.now
     app.include_router(internal)
     app.include_router(staff)

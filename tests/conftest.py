@@ -95,7 +95,10 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator["object"]:
     from stack import Stack, StackConfig
     from train import train
 
-    model = train()
+    import os
+
+    # TEST_MODEL points at an already trained model when iterating on tests alone.
+    model = Path(os.environ["TEST_MODEL"]) if os.environ.get("TEST_MODEL") else train()
     var_dir = tmp_path_factory.mktemp("stack")
     config = StackConfig(
         var_dir=var_dir, model_path=model, service_port=_free_port(), rasa_port=_free_port(),
