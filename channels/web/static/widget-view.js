@@ -74,7 +74,8 @@ Widget.prototype.messageBubble = function (sender, name, createdAt, testId, fill
   fillBody(body);
   var meta = el("div", { class: "meta" }, [el("span", { class: "name", text: name })]);
   if (createdAt) {
-    var when = new Date(createdAt);
+    // The service sends UTC; a time without a zone designator is read as UTC too, never as local time.
+    var when = new Date(/T[\d:.]+$/.test(createdAt) ? createdAt + "Z" : createdAt);
     if (!isNaN(when.getTime())) meta.appendChild(el("time", { datetime: when.toISOString(), text: clock.format(when) }));
   }
   return el("div", { class: "msg " + sender, "data-sender": sender, "data-testid": testId }, [meta, body]);

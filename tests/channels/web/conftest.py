@@ -248,8 +248,8 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     """A fresh browser context (empty localStorage) and page, collecting dialogs and page errors."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai")
+    # A browser in UTC proves the widget shows Shanghai time whatever the device's zone.
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", timezone_id="UTC")
     page = context.new_page()
     page.dialogs = []
     page.errors = []
