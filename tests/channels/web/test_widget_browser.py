@@ -314,3 +314,22 @@ def test_embedded_on_another_site_with_the_init_api(page: Any, web_service: Serv
     assert sent[0]["metadata"]["service"] == "social_security"
     assert sent[0]["metadata"]["citizen_id"] == "citizen-42"
     assert page.errors == []
+
+
+def test_a_message_whose_ack_was_lost_is_not_sent_twice(page: Any, web_service: ServiceProcess) -> None:
+    open_widget(page, web_service)
+    conversation = conversation_id(page)
+    # The state a tab is left in when the connection drops after the server stored a message but before
+    # its acknowledgement arrived: the message is still in the outbox.
+    unacknowledged = ("() => { const key = Object.keys(localStorage).find(k => k.endsWith(':conversation'))"
+                      ".replace(':conversation', ':outbox'); localStorage.setItem(key, JSON.stringify([{type:"
+                      " 'message', client_id: 'lost-ack-1', text: '只发一次', display: '只发一次',"
+                      " at: new Date().toISOString()}])); }")
+    for _ in range(2):
+        page.evaluate(unacknowledged)
+        page.reload()
+        page.get_by_test_id("govchat-bubble").click()
+        page.wait_for_function(f"() => ({OUTBOX_TEXTS})().length === 0")
+    expect(messages(page, "citizen")).to_have_count(1)
+    expect(messages(page, "citizen").first).to_contain_text("只发一次")
+    assert web_service.citizen_texts(conversation) == ["只发一次"]
