@@ -38,6 +38,11 @@ Widget.prototype.build = function () {
   this.input = el("textarea", {
     class: "input", rows: "1", maxlength: String(MAX_CHARS), "aria-label": T.input_label,
     placeholder: T.input_placeholder, "data-testid": "govchat-input",
+    oninput: function () {
+      // Grow with the text up to the CSS max-height, then scroll.
+      this.style.height = "auto";
+      this.style.height = this.scrollHeight + 2 + "px";
+    },
     onkeydown: function (event) {
       // Chinese IMEs confirm candidates with Enter; only a plain Enter outside composition sends.
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
@@ -107,7 +112,7 @@ Widget.prototype.renderMessage = function (message) {
 
 Widget.prototype.renderButtons = function (body, buttons) {
   var self = this;
-  var group = el("div", { class: "quick-replies", role: "group", "aria-label": T.title });
+  var group = el("div", { class: "quick-replies", role: "group", "aria-label": T.quick_replies });
   buttons.forEach(function (button) {
     var title = String(button.title || button.payload || "");
     var payload = String(button.payload || button.title || "");

@@ -173,6 +173,7 @@
       return;
     }
     this.input.value = "";
+    this.input.style.height = "";
     this.queue({ type: "message", text: text, display: text });
   };
 
