@@ -30,5 +30,5 @@ bench: setup
 
 # Re-pins both environments from what is installed (after changing requirements/*.in).
 lock:
-	.venv/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements/service.txt
-	.venv-bot/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements/bot.txt
+	.venv/bin/python -m pip freeze --all --exclude-editable | grep -vE '^(-e|pip==)' > requirements/service.txt
+	.venv-bot/bin/python -m pip freeze --all --exclude-editable | grep -vE '^(-e|pip==)' > requirements/bot.txt
