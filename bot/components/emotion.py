@@ -198,7 +198,7 @@ class EmotionModel:
             nlp = cls.blank_pipeline(view, architecture, ngram_size)
             data = [Example.from_dict(nlp.make_doc(text), {"cats": {name: float(name == label) for name in LABELS}})
                     for text, label in pairs]
-            optimizer = nlp.initialize(lambda: data)
+            optimizer = nlp.initialize(lambda examples=data: examples)
             for _ in range(epochs):
                 rng.shuffle(data)
                 for batch in spacy.util.minibatch(data, size=16):
