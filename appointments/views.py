@@ -31,14 +31,14 @@ from appointments.models import (
 )
 from appointments.schedule import AppointmentRules
 from appointments.staff_auth import StaffDep, check_staff_csrf
-from service.database import SessionDep
+from service.database import SessionDep, TransactionalRoute
 from service.errors import NotFoundError, ServiceError
 from service.internal import InternalAuth
 from service.texts import load_texts
 
-internal = APIRouter(prefix="/internal/appointments", tags=["appointments"], dependencies=[InternalAuth])
-staff = APIRouter(prefix="/api/appointments", tags=["appointments"])
-console = APIRouter(prefix="/console/appointments", tags=["appointments"])
+internal = APIRouter(route_class=TransactionalRoute, prefix="/internal/appointments", tags=["appointments"], dependencies=[InternalAuth])
+staff = APIRouter(route_class=TransactionalRoute, prefix="/api/appointments", tags=["appointments"])
+console = APIRouter(route_class=TransactionalRoute, prefix="/console/appointments", tags=["appointments"])
 templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                         autoescape=select_autoescape(default=True, default_for_string=True))
 

@@ -16,10 +16,10 @@ from complaints import service as complaint_service
 from complaints.auth import StaffDep
 from complaints.clock import ClockDep, as_utc
 from complaints.enums import OPEN_STATUSES
-from service.database import DatabaseDep, SessionDep
+from service.database import DatabaseDep, SessionDep, TransactionalRoute
 from service.errors import ServiceError
 
-console_router = APIRouter(prefix="/console/complaints", tags=["complaints-console"], include_in_schema=False)
+console_router = APIRouter(route_class=TransactionalRoute, prefix="/console/complaints", tags=["complaints-console"], include_in_schema=False)
 templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
                                            autoescape=True))
 
@@ -76,7 +76,7 @@ async def ticket_step(number: str, step: str, request: Request, database: Databa
     """Records a step from the ticket page's forms, then returns to the page."""
     same_origin(request)
     if step == "assign":
-        with database.session() as db_session:
+        async with database.async_session() as db_session:
             complaint = complaint_service.get_by_number_or_404(db_session=db_session, number=number)
             complaint_service.assign(db_session=db_session, complaint=complaint, actor=staff.username,
                                      assignee=(text.strip() or staff.username)[:64], now=clock())

@@ -167,7 +167,7 @@ async def staff_step(*, database: Database, router: ConversationRouter, number: 
     if text is not None or step != "close":
         text = complaint_service.check_text(text or "", field="text", min_chars=1,
                                             max_chars=settings.staff_text_max_chars)
-    with database.session() as db_session:
+    async with database.async_session() as db_session:
         complaint = complaint_service.get_by_number_or_404(db_session=db_session, number=number)
         _STEP_FUNCTIONS[step](db_session=db_session, complaint=complaint, actor=actor, text=text, now=now)
         read = to_read(complaint, now, settings)

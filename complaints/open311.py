@@ -22,10 +22,11 @@ from complaints.categories import category_label, load_rules
 from complaints.clock import app_now, as_utc
 from complaints.enums import FINISHED_STATUSES, OPEN_STATUSES, ComplaintCategory, EventKind, Source
 from complaints.models import Complaint, ComplaintCreate
+from service.database import TransactionalRoute
 from service.errors import ServiceError
 from service.texts import text as t
 
-open311_router = APIRouter(prefix="/open311/v2", tags=["open311"])
+open311_router = APIRouter(route_class=TransactionalRoute, prefix="/open311/v2", tags=["open311"])
 
 _STAFF_NOTES = (EventKind.first_response, EventKind.plan, EventKind.resolution, EventKind.closed,
                 EventKind.withdrawn)
@@ -128,7 +129,7 @@ async def create_request(request: Request) -> JSONResponse | list[dict[str, Any]
                              for e in errors], status_code=400)
     settings = request.app.state.settings
     try:
-        with request.app.state.database.session() as db_session:
+        async with request.app.state.database.async_session() as db_session:
             complaint, filed = flows.file_complaint(
                 db_session=db_session, complaint_in=complaint_in, now=app_now(request.app.state),
                 settings=settings.complaints, timezone=settings.timezone)

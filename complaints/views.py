@@ -25,12 +25,12 @@ from complaints.models import (
     WithdrawIn,
 )
 from complaints.settings import ComplaintSettings
-from service.database import DatabaseDep, SessionDep
+from service.database import DatabaseDep, SessionDep, TransactionalRoute
 from service.errors import ServiceError
 from service.internal import InternalAuth
 
-internal_router = APIRouter(prefix="/internal/complaints", tags=["complaints-internal"], dependencies=[InternalAuth])
-staff_router = APIRouter(prefix="/api/complaints", tags=["complaints"])
+internal_router = APIRouter(route_class=TransactionalRoute, prefix="/internal/complaints", tags=["complaints-internal"], dependencies=[InternalAuth])
+staff_router = APIRouter(route_class=TransactionalRoute, prefix="/api/complaints", tags=["complaints"])
 
 
 def domain_settings(request: Request) -> ComplaintSettings:
@@ -63,7 +63,7 @@ async def file_from_chat(payload: ComplaintCreate, request: Request, database: D
                          clock: ClockDep) -> FiledRead:
     """Files a complaint collected by the chat form."""
     settings, now = domain_settings(request), clock()
-    with database.session() as db_session:
+    async with database.async_session() as db_session:
         complaint, filed = flows.file_complaint(db_session=db_session, complaint_in=payload, now=now,
                                                 settings=settings, timezone=timezone_of(request))
         escalated = complaint.escalated

@@ -94,7 +94,7 @@ class ConversationRouter:
         """Stores a citizen message, routes it by mode, stores and returns the replies."""
         cleaned = clean_citizen_text(text, self.max_message_chars)
         metadata = dict(metadata or {})
-        with self.database.session() as db_session:
+        async with self.database.async_session() as db_session:
             conversation = conversation_service.get_or_create(
                 db_session=db_session, conversation_id=conversation_id, channel=channel, citizen_ref=citizen_ref,
             )
@@ -130,7 +130,7 @@ class ConversationRouter:
 
         replies = await self.record(conversation_id, Sender.bot if mode == ConversationMode.bot else Sender.system,
                                     raw_replies, push=False)
-        with self.database.session() as db_session:
+        async with self.database.async_session() as db_session:
             conversation = conversation_service.get_or_404(db_session=db_session, conversation_id=conversation_id)
             mode_after = ConversationMode(conversation.mode)
         return ExchangeRead(conversation_id=conversation_id, mode=mode_after, message=citizen_message,
@@ -147,7 +147,7 @@ class ConversationRouter:
     ) -> list[MessageRead]:
         """Stores outgoing messages, publishes them, and pushes them to the citizen's channel if asked."""
         stored: list[MessageRead] = []
-        with self.database.session() as db_session:
+        async with self.database.async_session() as db_session:
             conversation = conversation_service.get_or_404(db_session=db_session, conversation_id=conversation_id)
             channel = Channel(conversation.channel)
             for raw in raw_messages:

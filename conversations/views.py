@@ -2,17 +2,16 @@
 
 from typing import Annotated
 
-from fastapi.responses import JSONResponse
-
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
 
 from conversations import service as conversation_service
 from conversations.enums import Channel, ConversationMode
 from conversations.flows import ConversationRouter
 from conversations.models import CitizenMessageIn, ExchangeRead, MessageRead, TranscriptRead
-from service.database import SessionDep
+from service.database import SessionDep, TransactionalRoute
 
-router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+router = APIRouter(route_class=TransactionalRoute, prefix="/api/conversations", tags=["conversations"])
 
 ConversationId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 

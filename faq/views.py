@@ -15,11 +15,11 @@ from faq.flows import answer_question, entry_read
 from faq.knowledge_base import KnowledgeBase, KnowledgeBaseInvalid, KnowledgeStore
 from faq.models import AnswerRead, AnswerRequest, EntryRead, FaqReport, ReloadRead, ServiceRead
 from faq.service import get_report
-from service.database import SessionDep
+from service.database import SessionDep, TransactionalRoute
 from service.errors import NotFoundError, ServiceError
 from service.internal import InternalAuth
 
-router = APIRouter(tags=["faq"])
+router = APIRouter(route_class=TransactionalRoute, tags=["faq"])
 
 
 def get_store(request: Request) -> KnowledgeStore:

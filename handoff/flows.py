@@ -109,7 +109,7 @@ def _created_answer(app: FastAPI, db_session: Session, ticket: HandoffTicket, *,
 async def open_ticket(app: FastAPI, body: TicketCreate) -> TicketCreated:
     """Queues a handed-over conversation (or files a callback off-hours); idempotent per conversation."""
     settings = _settings(app)
-    with app.state.database.session() as db_session:
+    async with app.state.database.async_session() as db_session:
         conversation = conversation_service.get_or_create(
             db_session=db_session, conversation_id=body.conversation_id, channel=body.channel)
         # Locks the conversation row so two requests for it cannot both open a ticket.
@@ -163,7 +163,7 @@ async def handle_waiting_message(router: ConversationRouter, conversation_id: st
                                  metadata: dict[str, Any], *, app: FastAPI) -> list[dict[str, Any]]:
     """Answers a citizen in the queue: 不用了 ends the wait; anything else is kept for the agent."""
     settings = _settings(app)
-    with app.state.database.session() as db_session:
+    async with app.state.database.async_session() as db_session:
         conversation = conversation_service.get_or_404(db_session=db_session, conversation_id=conversation_id)
         ticket = handoff_service.get_open_for_conversation(db_session=db_session, conversation_id=conversation_id)
         if ticket is None:
@@ -202,7 +202,7 @@ async def handle_waiting_message(router: ConversationRouter, conversation_id: st
 async def handle_agent_message(router: ConversationRouter, conversation_id: str, text: str,
                                metadata: dict[str, Any], *, app: FastAPI) -> list[dict[str, Any]]:
     """Keeps the bot silent while an agent has the chat; the agent's console already got the message."""
-    with app.state.database.session() as db_session:
+    async with app.state.database.async_session() as db_session:
         ticket = handoff_service.get_open_for_conversation(db_session=db_session, conversation_id=conversation_id)
         agent_id = ticket.agent_id if ticket and ticket.status == TicketStatus.active else None
         ticket_id = ticket.id if ticket else None
@@ -214,7 +214,7 @@ async def handle_agent_message(router: ConversationRouter, conversation_id: str,
 
 async def claim_ticket(app: FastAPI, *, ticket_id: int, agent: Agent) -> HandoffTicket:
     """Gives a waiting ticket to the agent and tells the citizen who joined."""
-    with app.state.database.session() as db_session:
+    async with app.state.database.async_session() as db_session:
         ticket = handoff_service.claim(db_session=db_session, ticket_id=ticket_id, agent_id=agent.id)
         conversation = conversation_service.get_or_404(db_session=db_session, conversation_id=ticket.conversation_id)
         live = conversation.mode == ConversationMode.waiting
@@ -240,7 +240,7 @@ def _owned_active(db_session: Session, ticket_id: int, agent: Agent) -> HandoffT
 
 async def send_agent_reply(app: FastAPI, *, ticket_id: int, agent: Agent, text: str) -> None:
     """Delivers an agent's message to the citizen through their channel."""
-    with app.state.database.session() as db_session:
+    async with app.state.database.async_session() as db_session:
         ticket = _owned_active(db_session, ticket_id, agent)
         conversation_id = ticket.conversation_id
     await _router(app).record(conversation_id, Sender.agent, [{"text": text}], sender_name=agent.display_name)
@@ -248,7 +248,7 @@ async def send_agent_reply(app: FastAPI, *, ticket_id: int, agent: Agent, text: 
 
 async def transfer_ticket(app: FastAPI, *, ticket_id: int, agent: Agent, to_agent_id: int) -> HandoffTicket:
     """Moves a chat to a colleague with a free slot."""
-    with app.state.database.session() as db_session:
+    async with app.state.database.async_session() as db_session:
         ticket = _owned_active(db_session, ticket_id, agent)
         ticket = handoff_service.transfer(db_session=db_session, ticket=ticket, from_agent_id=ticket.agent_id or 0,
                                           to_agent_id=to_agent_id)
@@ -274,7 +274,7 @@ def rating_request(ticket_id: int) -> dict[str, Any]:
 async def end_chat(app: FastAPI, *, ticket_id: int, agent: Agent, disposition: Disposition,
                    note: str | None) -> HandoffTicket:
     """Closes a chat; the bot takes the conversation back and, unless handed back mid-way, asks for a rating."""
-    with app.state.database.session() as db_session:
+    async with app.state.database.async_session() as db_session:
         ticket = handoff_service.get_or_404(db_session=db_session, ticket_id=ticket_id)
         # A callback may be settled by phone without a chat; a queued ticket must be claimed first.
         if ticket.status != TicketStatus.callback:

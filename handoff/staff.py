@@ -11,10 +11,10 @@ import secrets
 from datetime import timedelta
 
 import bcrypt
-from starlette.requests import HTTPConnection
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from starlette.requests import HTTPConnection
 
 from conversations.models import utcnow
 from handoff import service as handoff_service

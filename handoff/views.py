@@ -12,9 +12,9 @@ from conversations.enums import ConversationMode
 from conversations.flows import clean_citizen_text
 from conversations.models import MessageRead
 from handoff import flows
-from handoff.console.views import install_console
 from handoff import service as handoff_service
 from handoff.briefing import mask_pii
+from handoff.console.views import install_console
 from handoff.enums import StaffRole, TicketStatus
 from handoff.models import (
     Agent,
@@ -31,11 +31,11 @@ from handoff.models import (
     as_utc,
 )
 from handoff.staff import check_csrf, require_staff, staff_auth
-from service.database import SessionDep
+from service.database import SessionDep, TransactionalRoute
 from service.errors import ServiceError
 from service.internal import InternalAuth
 
-router = APIRouter(tags=["handoff"])
+router = APIRouter(route_class=TransactionalRoute, tags=["handoff"])
 
 TicketId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 

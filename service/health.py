@@ -8,8 +8,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from conversations.rasa_client import url_is_healthy
+from service.database import TransactionalRoute
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=TransactionalRoute, tags=["health"])
 
 
 @router.get("/healthz")

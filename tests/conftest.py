@@ -3,6 +3,7 @@
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -13,6 +14,27 @@ from service.app import create_app
 from service.database import Database
 from service.migrate import upgrade
 from service.settings import Settings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright, one per session.
+
+    Playwright's sync API marks the thread's event loop as running while it is open,
+    so a second sync_playwright() in the same session fails: every browser test shares this one.
+    """
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture(scope="session")
@@ -92,10 +114,10 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator["object"]:
 
     root = Path(__file__).resolve().parent.parent
     sys.path.insert(0, str(root / "scripts"))
+    import os
+
     from stack import Stack, StackConfig
     from train import train
-
-    import os
 
     # TEST_MODEL points at an already trained model when iterating on tests alone.
     model = Path(os.environ["TEST_MODEL"]) if os.environ.get("TEST_MODEL") else train()

@@ -14,9 +14,9 @@ queues an angry or distressed citizen at once; ``offer`` asks first with a
 
 import logging
 import os
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
 import yaml

@@ -180,14 +180,14 @@ class WidgetSocket:
         database = self.app.state.database
         claimed = True
         try:
-            with database.session() as db_session:
+            async with database.async_session() as db_session:
                 claimed = web_service.claim(db_session=db_session, conversation_id=self.conversation_id,
                                             client_id=client_id) is not None
         except IntegrityError:
             # Another socket (a second tab) claimed the same id between our read and our insert.
             claimed = False
         if not claimed:
-            with database.session() as db_session:
+            async with database.async_session() as db_session:
                 seen = web_service.get(db_session=db_session, conversation_id=self.conversation_id,
                                        client_id=client_id)
                 seen_seq = seen.seq if seen else None
@@ -206,7 +206,7 @@ class WidgetSocket:
             self._release(client_id)
             raise FrameError("internal_error", "the message could not be processed; send it again", client_id) from None
 
-        with database.session() as db_session:
+        async with database.async_session() as db_session:
             web_service.set_seq(db_session=db_session, conversation_id=self.conversation_id,
                                 client_id=client_id, seq=exchange.message.seq)
             web_service.prune(db_session=db_session, conversation_id=self.conversation_id,
@@ -228,7 +228,7 @@ class WidgetSocket:
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
             raise FrameError("invalid_after", "after must be a non-negative integer")
         limit = self.settings.sync_limit
-        with self.app.state.database.session() as db_session:
+        async with self.app.state.database.async_session() as db_session:
             conversation = conversation_service.get(db_session=db_session, conversation_id=self.conversation_id)
             if conversation is None:
                 messages, mode = [], ConversationMode.bot

@@ -14,9 +14,10 @@ from channels.web.flows import WidgetSocket
 from conversations import service as conversation_service
 from conversations.enums import Channel
 from conversations.models import CONVERSATION_ID_PATTERN
+from service.database import TransactionalRoute
 from service.texts import load_texts
 
-router = APIRouter(tags=["web"])
+router = APIRouter(route_class=TransactionalRoute, tags=["web"])
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"

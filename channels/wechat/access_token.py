@@ -104,7 +104,7 @@ class AccessTokenStore:
         finally:
             self._release_lease()
         now = datetime.now(UTC)
-        with self.database.session() as db_session:
+        async with self.database.async_session() as db_session:
             db_session.execute(
                 update(WeChatAccessToken).where(WeChatAccessToken.app_id == self.settings.app_id)
                 .values(access_token=token, expires_at=now + timedelta(seconds=expires_in), refreshed_at=now)

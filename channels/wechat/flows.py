@@ -119,11 +119,11 @@ class WeChatChannel:
         event = fields.get("Event", "").lower()
 
         if msg_type == "event" and event == "unsubscribe":
-            with self.database.session() as db_session:
+            async with self.database.async_session() as db_session:
                 follower_service.set_subscribed(db_session=db_session, openid=openid, subscribed=False)
             return None
 
-        with self.database.session() as db_session:
+        async with self.database.async_session() as db_session:
             follower_service.touch(db_session=db_session, openid=openid)
         if self.outbox.reopen_window(openid=openid):
             self.spawn(self.outbox.flush(openid))
@@ -139,7 +139,7 @@ class WeChatChannel:
     async def _process_event(self, openid: str, event: str, fields: dict[str, str]) -> RenderedReplies | None:
         """Subscribe gets the welcome; menu clicks ask the bot or list the common questions."""
         if event == "subscribe":
-            with self.database.session() as db_session:
+            async with self.database.async_session() as db_session:
                 follower_service.set_subscribed(db_session=db_session, openid=openid, subscribed=True)
             return self._prompt(openid, t("channels.wechat", "welcome"),
                                 list(load_texts("channels.wechat")["welcome_buttons"]))
@@ -154,7 +154,7 @@ class WeChatChannel:
 
     async def _process_text(self, openid: str, content: str) -> RenderedReplies:
         """Maps a numbered answer to its button, then asks the router."""
-        with self.database.session() as db_session:
+        async with self.database.async_session() as db_session:
             resolved = follower_service.resolve_number(db_session=db_session, openid=openid, text=content)
         if resolved == menu.FAQ:
             return self._prompt(openid, t("channels.wechat", "faq_intro"), menu.common_questions())
@@ -184,7 +184,7 @@ class WeChatChannel:
 
     async def push(self, conversation_id: str, messages: list[MessageRead]) -> None:
         """Router pusher: agent and system messages go out through the customer-service API."""
-        with self.database.session() as db_session:
+        async with self.database.async_session() as db_session:
             openid = follower_service.openid_for_conversation(db_session=db_session, conversation_id=conversation_id)
             if openid is None:
                 conversation = conversation_service.get(db_session=db_session, conversation_id=conversation_id)

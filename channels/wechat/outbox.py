@@ -118,7 +118,7 @@ class Outbox:
     async def sweep(self) -> int:
         """Retries every citizen with pending messages (after network failures or a restart)."""
         now = datetime.now(UTC)
-        with self.database.session() as db_session:
+        async with self.database.async_session() as db_session:
             openids = list(db_session.scalars(
                 select(WeChatOutbound.openid).distinct()
                 .where(WeChatOutbound.status == DeliveryStatus.pending,

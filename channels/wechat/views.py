@@ -12,9 +12,10 @@ from channels.wechat.flows import SUCCESS, WeChatChannel
 from channels.wechat.outbox import Outbox
 from channels.wechat.protocol import CallbackCodec, echo_for_verification
 from conversations.enums import Channel
+from service.database import TransactionalRoute
 from service.errors import ServiceError
 
-router = APIRouter(tags=["wechat"])
+router = APIRouter(route_class=TransactionalRoute, tags=["wechat"])
 
 
 def _channel(request: Request) -> WeChatChannel:

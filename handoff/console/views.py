@@ -27,11 +27,12 @@ from handoff.staff import (
     staff_auth,
 )
 from handoff.staff import authenticate as authenticate_staff
+from service.database import TransactionalRoute
 from service.texts import load_texts
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
-router = APIRouter(tags=["console"], include_in_schema=False)
+router = APIRouter(route_class=TransactionalRoute, tags=["console"], include_in_schema=False)
 
 
 def _secure(request: Request) -> bool:
@@ -184,7 +185,7 @@ async def console_socket(websocket: WebSocket) -> None:
                 command = {}
             kind = command.get("type") if isinstance(command, dict) else None
             if kind == "ping":
-                with app.state.database.session() as db_session:
+                async with app.state.database.async_session() as db_session:
                     handoff_service.set_presence(db_session=db_session, agent_id=agent.id, online=True)
                 await outgoing.put({"topic": "self", "type": "pong"})
             elif kind == "watch":

@@ -1,6 +1,7 @@
 """Alembic environment: the URL comes from the service settings unless a caller passed one."""
 
 from alembic import context
+
 from service.database import make_engine
 from service.models_registry import metadata
 from service.settings import get_settings

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,9 +17,6 @@ from tests.handoff.conftest import PASSWORD, add_agent, ticket_body
 pytestmark = pytest.mark.browser
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 XSS = "<img src=x onerror=\"document.body.dataset.pwned='1'\"><script>document.body.dataset.pwned='2'</script>"
 TOKEN = "browser-internal-token"
 
@@ -32,8 +30,6 @@ def free_port() -> int:
 @pytest.fixture
 def server(database_url: str):
     """Runs the service under uvicorn on 127.0.0.1 with agents on duty around the clock."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
     database = Database(database_url)
     with database.session() as s:
         add_agent(s, "agent1", online=False)
@@ -65,50 +61,49 @@ def server(database_url: str):
             process.kill()
 
 
-def test_agent_sees_citizen_xss_as_text(server: str):
-    from playwright.sync_api import expect, sync_playwright
+def test_agent_sees_citizen_xss_as_text(server: str, browser: Any):
+    from playwright.sync_api import expect
 
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            dialogs: list[str] = []
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.goto(f"{server}/console/login")
-            page.fill("#login-username", "agent1")
-            page.fill("#login-password", PASSWORD)
-            page.click("#login-submit")
-            expect(page.locator("#current-agent")).to_contain_text("agent1")
-            expect(page.locator("#connection-state")).to_have_attribute("data-state", "open")
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"{server}/console/login")
+        page.fill("#login-username", "agent1")
+        page.fill("#login-password", PASSWORD)
+        page.click("#login-submit")
+        expect(page.locator("#current-agent")).to_contain_text("agent1")
+        expect(page.locator("#connection-state")).to_have_attribute("data-state", "open")
 
-            httpx.post(f"{server}/api/conversations/xss-1/messages", json={"text": XSS}, timeout=10)
-            body = ticket_body("xss-1", "emotional", slots={},
-                               turns=[{"text": XSS, "intent": "nlu_fallback", "confidence": 0.2}])
-            created = httpx.post(f"{server}/internal/handoff/tickets", json=body, headers=headers, timeout=10)
-            assert created.json()["status"] == "queued", created.text
-            ticket = page.locator(f'[data-testid="ticket-{created.json()["ticket_id"]}"]')
-            expect(ticket).to_be_visible()
-            expect(ticket.locator(".summary")).to_contain_text("<img src=x")
+        httpx.post(f"{server}/api/conversations/xss-1/messages", json={"text": XSS}, timeout=10)
+        body = ticket_body("xss-1", "emotional", slots={},
+                           turns=[{"text": XSS, "intent": "nlu_fallback", "confidence": 0.2}])
+        created = httpx.post(f"{server}/internal/handoff/tickets", json=body, headers=headers, timeout=10)
+        assert created.json()["status"] == "queued", created.text
+        ticket = page.locator(f'[data-testid="ticket-{created.json()["ticket_id"]}"]')
+        expect(ticket).to_be_visible()
+        expect(ticket.locator(".summary")).to_contain_text("<img src=x")
 
-            ticket.click()
-            page.click('[data-testid="claim"]')
-            expect(page.locator('[data-testid="chat-status"]')).to_contain_text("接待中")
-            expect(page.locator('[data-testid="context-summary"]')).to_contain_text("情绪激动")
-            expect(page.locator("#context-turns td").first).to_have_text(XSS)
+        ticket.click()
+        page.click('[data-testid="claim"]')
+        expect(page.locator('[data-testid="chat-status"]')).to_contain_text("接待中")
+        expect(page.locator('[data-testid="context-summary"]')).to_contain_text("情绪激动")
+        expect(page.locator("#context-turns td").first).to_have_text(XSS)
 
-            httpx.post(f"{server}/api/conversations/xss-1/messages", json={"text": XSS + " 第二句"}, timeout=10)
-            live = page.locator('#transcript li[data-sender="citizen"] .text').last
-            expect(live).to_have_text(XSS + " 第二句")
+        httpx.post(f"{server}/api/conversations/xss-1/messages", json={"text": XSS + " 第二句"}, timeout=10)
+        live = page.locator('#transcript li[data-sender="citizen"] .text').last
+        expect(live).to_have_text(XSS + " 第二句")
 
-            page.fill("#reply-text", "您好，我来帮您处理")
-            page.click('[data-testid="send-reply"]')
-            expect(page.locator('#transcript li[data-sender="agent"] .text').last).to_have_text("您好，我来帮您处理")
-            transcript = httpx.get(f"{server}/api/conversations/xss-1/messages", timeout=10).json()["messages"]
-            assert transcript[-1]["sender"] == "agent"
+        page.fill("#reply-text", "您好，我来帮您处理")
+        page.click('[data-testid="send-reply"]')
+        expect(page.locator('#transcript li[data-sender="agent"] .text').last).to_have_text("您好，我来帮您处理")
+        transcript = httpx.get(f"{server}/api/conversations/xss-1/messages", timeout=10).json()["messages"]
+        assert transcript[-1]["sender"] == "agent"
 
-            assert page.locator("#transcript img, #context-panel img, #queue-list img, script:not([src]):not([type])").count() == 0
-            assert page.evaluate("document.body.dataset.pwned") is None
-            assert dialogs == []
-        finally:
-            browser.close()
+        assert page.locator("#transcript img, #context-panel img, #queue-list img, script:not([src]):not([type])").count() == 0
+        assert page.evaluate("document.body.dataset.pwned") is None
+        assert dialogs == []
+    finally:
+        context.close()

@@ -18,8 +18,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 FAQ_ANSWER = ("办理普通护照请携带居民身份证到出入境接待大厅申请，一般 7 个工作日出证。\n"
               "详情见 https://zwfw.example.gov.cn/passport 。")
@@ -230,19 +228,6 @@ def host_site(web_service: ServiceProcess) -> Iterator[HostSite]:
     site = HostSite(web_service.url)
     yield site
     site.stop()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright."""
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("/usr/bin/chromium is missing: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
