@@ -108,14 +108,17 @@ def build_summary(body: TicketCreate, service_names: dict[str, str] | None = Non
     return t("handoff", "summary_separator").join(parts) + t("handoff", "summary_end")
 
 
-def service_names(db_session: Session) -> dict[str, str]:
-    """Reads catalogue service names when the FAQ domain provides them (it may not be installed)."""
-    try:
-        from faq import catalogue  # type: ignore[attr-defined]
-
-        return {str(k): str(v) for k, v in catalogue.service_names().items()}
-    except Exception:  # noqa: BLE001 - the summary falls back to the service id
+def service_names(app: Any) -> dict[str, str]:
+    """Catalogue service names from the FAQ knowledge store when that domain is installed, else {}."""
+    store = getattr(app.state, "faq", None)
+    if store is None:
         return {}
+    try:
+        services = store.current().services
+    except Exception:  # noqa: BLE001 - an invalid knowledge base must not stop a handoff; the id is shown
+        logger.warning("service names unavailable for the handoff summary", exc_info=True)
+        return {}
+    return {service_id: service.name for service_id, service in services.items()}
 
 
 def _reflect(db_session: Session, keyword: str) -> list[Table]:

@@ -109,6 +109,7 @@ def _created_answer(app: FastAPI, db_session: Session, ticket: HandoffTicket, *,
 async def open_ticket(app: FastAPI, body: TicketCreate) -> TicketCreated:
     """Queues a handed-over conversation (or files a callback off-hours); idempotent per conversation."""
     settings = _settings(app)
+    names = briefing.service_names(app)  # before the transaction: it may reload the knowledge base
     async with app.state.database.async_session() as db_session:
         conversation = conversation_service.get_or_create(
             db_session=db_session, conversation_id=body.conversation_id, channel=body.channel)
@@ -124,7 +125,7 @@ async def open_ticket(app: FastAPI, body: TicketCreate) -> TicketCreated:
         ticket = handoff_service.create(
             db_session=db_session, conversation_id=conversation.id, reason=body.reason,
             priority=body.reason.priority, status=status, channel=str(conversation.channel),
-            summary=briefing.build_summary(body, briefing.service_names(db_session)),
+            summary=briefing.build_summary(body, names),
             emotion=body.emotion.model_dump() if body.emotion else None,
             turns=briefing.masked_turns(body, settings.transcript_turns),
             slots=briefing.masked_slots(body.slots),

@@ -280,3 +280,12 @@ def test_demo_accounts_are_created_once(db_session):
 
     agent = handoff_service.get_agent_by_username(db_session=db_session, username="agent1")
     assert verify_password(created["agent1"], agent.password_hash)
+
+
+def test_summary_names_the_service_from_the_catalogue_not_its_id(client, app, agent_factory, open_ticket):
+    agent_factory("a1")
+    body_slots = {"current_service": "housing_fund_withdrawal", "mobile": "13812345678"}
+    open_ticket("citizen-id", "explicit", slots=body_slots, emotion=None)
+    name = app.state.faq.current().services["housing_fund_withdrawal"].name
+    assert tickets(app)[0].summary.startswith(f"市民咨询{name}，")
+    assert "housing_fund_withdrawal" not in tickets(app)[0].summary
