@@ -77,11 +77,12 @@ def train(force: bool = False, cache_dir: Path = DEFAULT_CACHE) -> Path:
     cache_dir.mkdir(parents=True, exist_ok=True)
     with open(VAR / "train.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        # Always assembled, cached model or not: validation and `rasa test` read it too.
+        domain_dir = assemble_domain()
         key = fingerprint()
         cached = cache_dir / f"{key}.tar.gz"
         if force or not cached.exists():
             print(f"[train] inputs changed (fingerprint {key}); training the Rasa model ...", flush=True)
-            domain_dir = assemble_domain()
             out = VAR / "build" / "models"
             out.mkdir(parents=True, exist_ok=True)
             subprocess.run(
