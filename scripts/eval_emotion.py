@@ -9,7 +9,10 @@ confusion matrix, the handoff figures the product targets, and the latency.
     .venv-bot/bin/python scripts/eval_emotion.py --architecture ensemble --show-errors
 
 Targets: urgent recall 100%; angry + distressed handed off >= 95%;
-neutral handed off <= 5%.
+neutral handed off <= 5%. The component also learns "neutral" from a sample of
+the ordinary intents' training examples (bot/data), so the held-out intent
+examples of those intents (bot/tests/nlu_heldout) are a second neutral test:
+everyday requests and chit-chat a citizen types without any emotion.
 """
 
 import argparse
@@ -27,6 +30,7 @@ os.chdir(ROOT)
 from rasa.engine.graph import ExecutionContext, GraphSchema  # noqa: E402
 from rasa.engine.storage.local_model_storage import LocalModelStorage  # noqa: E402
 from rasa.engine.storage.resource import Resource  # noqa: E402
+from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
 
@@ -41,8 +45,24 @@ def build_classifier(overrides: dict) -> EmotionClassifier:
     storage = LocalModelStorage(Path(tempfile.mkdtemp(prefix="emotion-eval-")))
     resource = Resource("emotion_classifier")
     context = ExecutionContext(GraphSchema({}), "eval")
-    EmotionClassifier.create(config, storage, resource, context).train(TrainingData())
+    EmotionClassifier.create(config, storage, resource, context).train(nlu_training_data())
     return EmotionClassifier.load(config, storage, resource, context)
+
+
+def nlu_training_data() -> TrainingData:
+    """The intent examples under bot/data, as ``rasa train`` hands them to the component."""
+    files = sorted(path for path in Path("bot/data").rglob("*.yml") if "nlu:" in path.read_text(encoding="utf-8"))
+    return TrainingData().merge(*(load_data(str(path)) for path in files))
+
+
+def neutral_intent_heldout(neutral_intents: list) -> list:
+    """Held-out intent examples of the ordinary intents: texts with no emotion."""
+    texts = []
+    for path in sorted(Path("bot/tests/nlu_heldout").glob("*.yml")):
+        for message in load_data(str(path)).intent_examples:
+            if message.get("intent") in neutral_intents:
+                texts.append((message.get("intent"), message.get("text")))
+    return texts
 
 
 def percent(numerator: int, denominator: int) -> str:
@@ -112,6 +132,12 @@ def main() -> int:
           "  target <= 5%")
     print(f"  latency per message:                          {latency_ms:.2f} ms")
 
+    ordinary = neutral_intent_heldout(classifier.config["neutral_intents"])
+    ordinary_labels = [(intent, text, classifier.model.predict(text)["label"]) for intent, text in ordinary]
+    ordinary_handed = [(intent, text, label) for intent, text, label in ordinary_labels if label != NEUTRAL]
+    print(f"  everyday requests handed off (intent held-out): {percent(len(ordinary_handed), len(ordinary))}"
+          f"  of {len(ordinary)}, target <= 5%")
+
     if args.sweep:
         print("\nthreshold sweep (emotional handed off / neutral handed off / urgent recall)")
         model = classifier.model
@@ -130,9 +156,11 @@ def main() -> int:
         for (text, gold), pred in zip(examples, predictions):
             if gold != pred:
                 print(f"  {gold:>10} -> {pred:<10} {text}")
+        for intent, text, label in ordinary_handed:
+            print(f"  {intent:>10} -> {label:<10} {text}")
 
     missed = (urgent_hits < len(urgent) or emotional_handed < 0.95 * len(emotional)
-              or neutral_handed > 0.05 * len(neutral))
+              or neutral_handed > 0.05 * len(neutral) or len(ordinary_handed) > 0.05 * len(ordinary))
     return 1 if missed else 0
 
 

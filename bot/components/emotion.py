@@ -37,7 +37,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Text, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Text, Tuple
 
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -58,6 +58,24 @@ LABELS = (NEUTRAL, "angry", "distressed", "urgent")
 MODEL_DIR = "textcat_{view}"
 LEXICON_FILE = "lexicon.yml"
 DICTIONARY_DIR = "jieba"
+
+
+def neutral_intent_examples(training_data: TrainingData, intents: Iterable[str], per_intent: int,
+                            exclude: Set[str], seed: int) -> List[Tuple[str, str]]:
+    """A fixed-seed sample of each listed intent's training texts, labelled neutral."""
+    by_intent: Dict[str, List[str]] = {}
+    wanted = set(intents)
+    for message in training_data.intent_examples:
+        intent, text = message.get(INTENT), message.get(TEXT)
+        if intent in wanted and isinstance(text, str) and text.strip() and text not in exclude \
+                and not text.startswith("/"):
+            by_intent.setdefault(intent, []).append(text)
+    rng = random.Random(seed)
+    pairs: List[Tuple[str, str]] = []
+    for intent in sorted(by_intent):
+        texts = sorted(set(by_intent[intent]))
+        pairs.extend((text, NEUTRAL) for text in rng.sample(texts, min(per_intent, len(texts))))
+    return pairs
 
 
 def read_examples(path: Path | str) -> List[Tuple[str, str]]:
@@ -266,12 +284,18 @@ class EmotionClassifier(GraphComponent):
             "architecture": "bow",
             "epochs": 20,
             "random_seed": 42,
-            # Minimum averaged probability for each non-neutral label; 0.4 is where
-            # cross-validation on the training data handed off about 5% of neutral messages.
-            "thresholds": {"angry": 0.4, "distressed": 0.4, "urgent": 0.4},
+            # Minimum averaged probability for each non-neutral label, chosen with
+            # scripts/eval_emotion.py together with the neutral sample size below.
+            "thresholds": {"angry": 0.3, "distressed": 0.3, "urgent": 0.4},
             "intent_overrides": {"urgent": "urgent_help", "angry": "emotion_angry",
                                  "distressed": "emotion_distressed"},
             "keep_intents": ["request_human", "affirm", "deny", "rate"],
+            # Intents whose training examples are ordinary requests: a sample of each joins
+            # the neutral class, so chit-chat and service requests are not read as emotion.
+            "neutral_intents": ["greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "out_of_scope",
+                                "stop", "inform", "faq", "book_appointment", "check_booking", "cancel_booking",
+                                "reschedule_booking", "withdraw_complaint", "rate"],
+            "neutral_examples_per_intent": 15,
         }
 
     @staticmethod
@@ -313,10 +337,15 @@ class EmotionClassifier(GraphComponent):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Trains the textcat from the emotion data file (not from the intent data) and persists it."""
+        """Trains the textcat from the emotion data file plus neutral intent examples, and persists it."""
         lexicon = EmotionLexicon.from_file(self.config["lexicon"])
+        examples = read_examples(self.config["training_data"])
+        examples += neutral_intent_examples(
+            training_data, self.config.get("neutral_intents") or [],
+            int(self.config.get("neutral_examples_per_intent", 0)), {text for text, _ in examples},
+            self.config["random_seed"])
         self.model = EmotionModel.train(
-            read_examples(self.config["training_data"]), lexicon,
+            examples, lexicon,
             thresholds=self.config["thresholds"], epochs=self.config["epochs"],
             views=self.config["views"], architecture=self.config["architecture"],
             random_seed=self.config["random_seed"],

@@ -9,7 +9,13 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.components.emotion import EmotionClassifier, EmotionLexicon, EmotionModel, read_examples
+from bot.components.emotion import (
+    EmotionClassifier,
+    EmotionLexicon,
+    EmotionModel,
+    neutral_intent_examples,
+    read_examples,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 LEXICON = ROOT / "bot" / "emotion" / "lexicon.yml"
@@ -186,3 +192,16 @@ def test_unknown_label_is_rejected(tmp_path: Path) -> None:
     path.write_text('emotions:\n  - label: happy\n    examples: |\n      - 好开心\n', encoding="utf-8")
     with pytest.raises(ValueError, match="happy"):
         read_examples(path)
+
+
+def test_neutral_sample_takes_listed_intents_only_capped_and_stable():
+    messages = [Message(data={"text": f"你好{i}", "intent": "greet"}) for i in range(10)]
+    messages += [Message(data={"text": "气死我了，太慢了", "intent": "file_complaint"}),
+                 Message(data={"text": "/greet", "intent": "greet"}),
+                 Message(data={"text": "已在情绪数据里", "intent": "greet"})]
+    data = TrainingData(training_examples=messages)
+    first = neutral_intent_examples(data, ["greet"], 4, {"已在情绪数据里"}, seed=42)
+    again = neutral_intent_examples(data, ["greet"], 4, {"已在情绪数据里"}, seed=42)
+    assert first == again and len(first) == 4
+    assert all(label == "neutral" and text.startswith("你好") for text, label in first)
+    assert neutral_intent_examples(data, ["stop"], 4, set(), seed=42) == []
