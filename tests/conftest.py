@@ -20,12 +20,13 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright, one per session.
+    """Debian's Chromium driven by Playwright, one per test module.
 
-    Playwright's sync API marks the thread's event loop as running while it is open,
-    so a second sync_playwright() in the same session fails: every browser test shares this one.
+    While Playwright's sync API is open it leaves the thread's event loop marked
+    as running: a second sync_playwright() fails, and so does any asyncio test.
+    Module scope closes it before the next module's tests run.
     """
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
