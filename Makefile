@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`. The rest are operator tools.
-.PHONY: run test setup train faq-check eval-faq eval-nlu eval-emotion bench lock
+.PHONY: run test setup train faq-check eval-faq eval-nlu eval-core eval-emotion bench lock
 
 run: setup
 	.venv/bin/python scripts/run.py
@@ -21,6 +21,9 @@ eval-faq: setup
 
 eval-nlu: train
 	.venv/bin/python scripts/eval_nlu.py
+
+eval-core: train
+	.venv/bin/python scripts/eval_core.py
 
 eval-emotion: setup
 	PYTHONPATH=. .venv-bot/bin/python scripts/eval_emotion.py

@@ -34,7 +34,7 @@ step "bot-side tests (Python 3.10)"
 .venv-bot/bin/python -m pytest tests/bot --noconftest -p no:cacheprovider -q
 
 step "rasa test: dialogue stories"
-.venv-bot/bin/rasa test core --stories bot/tests --model models/current.tar.gz --out var/results/core
+.venv/bin/python scripts/eval_core.py --min-conversations 0.95
 
 step "NLU evaluation on held-out examples"
 .venv/bin/python scripts/eval_nlu.py --min-accuracy 0.8
