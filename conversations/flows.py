@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 ModeHandler = Callable[["ConversationRouter", str, str, dict[str, Any]], Awaitable[list[dict[str, Any]]]]
 # Pushes stored messages to a channel that cannot hold a websocket (e.g. WeChat).
 ChannelPusher = Callable[[str, list[MessageRead]], Awaitable[None]]
+# Describes where a conversation in a mode stands (e.g. its place in the queue), as a live event would.
+ModeState = Callable[[str], Awaitable[dict[str, Any] | None]]
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -72,11 +74,21 @@ class ConversationRouter:
         self.rasa = rasa
         self.max_message_chars = max_message_chars
         self._mode_handlers: dict[ConversationMode, ModeHandler] = {}
+        self._mode_states: dict[ConversationMode, ModeState] = {}
         self._pushers: dict[Channel, ChannelPusher] = {}
 
     def register_mode_handler(self, mode: ConversationMode, handler: ModeHandler) -> None:
         """Lets a domain answer citizen messages while the conversation is in ``mode``."""
         self._mode_handlers[mode] = handler
+
+    def register_mode_state(self, mode: ConversationMode, describe: ModeState) -> None:
+        """Lets a domain describe a conversation in ``mode`` to a channel that (re)connects."""
+        self._mode_states[mode] = describe
+
+    async def describe_mode(self, conversation_id: str, mode: ConversationMode) -> dict[str, Any] | None:
+        """The latest state event of a conversation in ``mode``, for channels restoring their view."""
+        describe = self._mode_states.get(mode)
+        return await describe(conversation_id) if describe else None
 
     def register_pusher(self, channel: Channel, pusher: ChannelPusher) -> None:
         """Lets a channel receive messages that are not replies to a request (agent messages...)."""

@@ -156,6 +156,18 @@ def announce_queue(app: FastAPI) -> None:
     _router(app).hub.publish(QUEUE_TOPIC, {"type": "queue_changed", "queued": len(places)})
 
 
+async def describe_waiting(app: FastAPI, conversation_id: str) -> dict[str, Any] | None:
+    """The waiting citizen's current place and estimate, as announce_queue publishes it."""
+    async with app.state.database.async_session() as db_session:
+        ticket = handoff_service.get_open_for_conversation(db_session=db_session, conversation_id=conversation_id)
+        position = handoff_service.get_position(db_session=db_session, ticket=ticket) if ticket else None
+        if position is None:
+            return None
+        online = count_online(app, db_session)
+    return {"type": "handoff", "state": "waiting", "position": position,
+            "estimated_wait_minutes": estimate_minutes(app, position, online)}
+
+
 def _is_cancel(settings: HandoffSettings, text: str) -> bool:
     return _CANCEL_PUNCTUATION.sub("", text) in settings.cancel_words
 

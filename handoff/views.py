@@ -225,6 +225,8 @@ def install(app: FastAPI) -> None:
     install_console(app)
     app.state.router.register_mode_handler(ConversationMode.waiting, waiting)
     app.state.router.register_mode_handler(ConversationMode.agent, with_agent)
+    app.state.router.register_mode_state(ConversationMode.waiting,
+                                         lambda conversation_id: flows.describe_waiting(app, conversation_id))
     app.state.staff_auth = staff_auth
     app.state.startup_tasks.append(_start_realerts)
     app.state.shutdown_tasks.append(_stop_realerts)

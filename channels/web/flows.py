@@ -239,8 +239,9 @@ class WidgetSocket:
                         if after == 0 else conversation_service.list_messages(
                     db_session=db_session, conversation_id=self.conversation_id, after_seq=after, limit=limit))
                 messages = [MessageRead.from_message(row).model_dump(mode="json") for row in rows]
+        state = await self.app.state.router.describe_mode(self.conversation_id, mode)
         await self.send({"type": "sync", "mode": str(mode), "messages": messages,
-                         "more": after > 0 and len(messages) == limit})
+                         "more": after > 0 and len(messages) == limit, "state": state})
 
     async def _on_rating(self, frame: dict[str, Any]) -> None:
         """Forwards a satisfaction rating to the handoff ratings API."""

@@ -289,3 +289,26 @@ def test_summary_names_the_service_from_the_catalogue_not_its_id(client, app, ag
     name = app.state.faq.current().services["housing_fund_withdrawal"].name
     assert tickets(app)[0].summary.startswith(f"市民咨询{name}，")
     assert "housing_fund_withdrawal" not in tickets(app)[0].summary
+
+
+def test_a_reconnecting_widget_learns_its_place_in_the_queue(client, agent_factory, internal_headers):
+    from tests.channels.web.test_socket import frames_until
+    from tests.handoff.conftest import ticket_body
+
+    agent_factory("a1")
+    for conversation_id in ("web-first", "web-second"):
+        with client.websocket_connect(f"/ws/conversations/{conversation_id}") as ws:
+            ws.send_json({"type": "message", "client_id": "c-1", "text": "转人工"})
+            frames_until(ws, "ack")
+        created = client.post("/internal/handoff/tickets", json=ticket_body(conversation_id, channel="web"),
+                              headers=internal_headers)
+        assert created.json()["status"] == "queued", created.text
+    with client.websocket_connect("/ws/conversations/web-second") as ws:
+        ws.send_json({"type": "sync", "after": 0})
+        sync = frames_until(ws, "sync")[-1]
+    assert sync["mode"] == "waiting"
+    assert sync["state"]["state"] == "waiting" and sync["state"]["position"] == 2
+    assert sync["state"]["estimated_wait_minutes"] >= 1
+    with client.websocket_connect("/ws/conversations/nobody-waits") as ws:
+        ws.send_json({"type": "sync", "after": 0})
+        assert frames_until(ws, "sync")[-1]["state"] is None

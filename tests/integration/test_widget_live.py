@@ -252,11 +252,12 @@ def test_handoff_shows_the_waiting_state(new_citizen: Callable[..., Citizen], ag
     citizen.page.screenshot(path=str(path))
     assert path.stat().st_size > 10000
 
-    # A reload keeps the citizen in the waiting state (the mode comes back with the transcript).
+    # A reload keeps the citizen in the waiting state, place in the queue included.
     citizen.page.reload()
     citizen.page.get_by_test_id("govchat-bubble").click()
     expect(banner).to_be_visible(timeout=REPLY_TIMEOUT)
     expect(banner).to_contain_text("正在为您转接人工客服")
+    expect(position).to_contain_text(re.compile(rf"第\s*{place.group(1)}\s*位"), timeout=REPLY_TIMEOUT)
     expect(reply).to_have_count(1, timeout=REPLY_TIMEOUT)
 
     # Leaving the queue from the banner returns the citizen to the bot (and frees the queue for others).

@@ -255,6 +255,8 @@
     (frame.messages || []).forEach(function (message) { self.onMessage(message, false); });
     if (frame.more) this.sendFrame({ type: "sync", after: this.lastSeq });
     this.applyMode(frame.mode);
+    // A reconnecting widget learns its place in the queue without waiting for the queue to move.
+    if (frame.state && frame.state.type === "handoff") this.onHandoff(frame.state);
     this.synced = true;
   };
 

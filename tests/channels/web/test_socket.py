@@ -139,7 +139,7 @@ def test_sync_returns_recent_transcript_and_mode(client: TestClient) -> None:
         full = ws.receive_json()
         ws.send_json({"type": "sync", "after": ack["seq"]})
         rest = ws.receive_json()
-    assert empty == {"type": "sync", "mode": "bot", "messages": [], "more": False}
+    assert empty == {"type": "sync", "mode": "bot", "messages": [], "more": False, "state": None}
     assert [m["text"] for m in full["messages"]][0] == "第一句" and full["mode"] == "bot"
     assert [m["seq"] for m in rest["messages"]] == [m["seq"] for m in full["messages"][1:]]
 
