@@ -37,7 +37,7 @@ step "rasa test: dialogue stories"
 .venv/bin/python scripts/eval_core.py --min-conversations 0.95
 
 step "NLU evaluation on held-out examples"
-.venv/bin/python scripts/eval_nlu.py --min-accuracy 0.8
+.venv/bin/python scripts/eval_nlu.py --min-accuracy 0.85
 
 step "FAQ evaluation on held-out questions"
 .venv/bin/python -m faq.evaluate
