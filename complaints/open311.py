@@ -1,19 +1,23 @@
-"""Open311 GeoReport v2 (JSON): civic tools list services, submit complaints and read their status.
+"""Open311 GeoReport v2: civic tools list services, submit complaints and read their status.
 
-Field names, the comma-delimited filters, the w3 date format and the error
-shape (an array of {code, description}) follow the GeoReport v2 specification.
+Every endpoint answers in JSON or XML by its extension (``services.json``,
+``services.xml`` ...). Field names, the comma-delimited filters, the w3 date
+format and the error shape (an array of {code, description}; ``<errors>`` in
+XML) follow the GeoReport v2 specification.
 Submitting needs an API key from settings. Reading is public, as the standard
 intends, but a complaint's own words are shown only to callers with a key, and
 never for integrity reports (who reported bribery is nobody else's business).
 """
 
 import hmac
+import re
+import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -32,9 +36,39 @@ _STAFF_NOTES = (EventKind.first_response, EventKind.plan, EventKind.resolution, 
                 EventKind.withdrawn)
 
 
-def open311_error(status: int, description: str) -> JSONResponse:
+FORMATS = ("json", "xml")
+# Characters XML 1.0 cannot carry, even escaped; a citizen's text may contain them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def to_xml(items: list[dict[str, Any]], root: str, item: str) -> bytes:
+    """Renders a list of flat records the way GeoReport v2 XML does (null fields as empty elements)."""
+    top = ET.Element(root)
+    for record in items:
+        node = ET.SubElement(top, item)
+        for key, value in record.items():
+            child = ET.SubElement(node, key)
+            if value is not None:
+                text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+                child.text = _NOT_XML.sub("", text)
+    return ET.tostring(top, encoding="utf-8", xml_declaration=True)
+
+
+def respond(fmt: str, items: list[dict[str, Any]], *, root: str, item: str, status: int = 200) -> Response:
+    """Answers a list of records in the requested format."""
+    if fmt == "xml":
+        return Response(to_xml(items, root, item), status_code=status, media_type="application/xml; charset=utf-8")
+    return JSONResponse(items, status_code=status)
+
+
+def open311_error(status: int, description: str, fmt: str = "json") -> Response:
     """Answers in the GeoReport v2 error format."""
-    return JSONResponse([{"code": status, "description": description}], status_code=status)
+    return respond(fmt, [{"code": status, "description": description}], root="errors", item="error",
+                   status=status)
+
+
+def _unknown_format(fmt: str) -> Response | None:
+    return None if fmt in FORMATS else open311_error(404, "format must be json or xml")
 
 
 def _key_is_valid(request: Request, key: str | None) -> bool:
@@ -81,38 +115,42 @@ def service_request(complaint: Complaint, request: Request, *, with_description:
     }
 
 
-@open311_router.get("/services.json")
-def services() -> list[dict[str, Any]]:
+@open311_router.get("/services.{fmt}", response_model=None)
+def services(fmt: str) -> Response:
     """Lists the complaint categories as GeoReport services."""
+    if (refused := _unknown_format(fmt)) is not None:
+        return refused
     rules = load_rules()
-    return [
+    return respond(fmt, [
         {"service_code": category.value, "service_name": category_label(category),
          "description": category_label(category), "metadata": False, "type": "realtime",
          "keywords": ",".join(list(rules.get(category, {}))[:8]), "group": t("complaints", "open311_group")}
         for category in ComplaintCategory
-    ]
+    ], root="services", item="service")
 
 
-@open311_router.post("/requests.json", response_model=None)
-async def create_request(request: Request) -> JSONResponse | list[dict[str, Any]]:
+@open311_router.post("/requests.{fmt}", response_model=None)
+async def create_request(fmt: str, request: Request) -> Response:
     """Files a complaint from a form-encoded GeoReport v2 submission."""
+    if (refused := _unknown_format(fmt)) is not None:
+        return refused
     try:
         form = await request.form()
     except Exception:  # noqa: BLE001 - any unreadable body is the client's error
-        return open311_error(400, "request body must be application/x-www-form-urlencoded")
+        return open311_error(400, "request body must be application/x-www-form-urlencoded", fmt)
     fields = {key: str(value) for key, value in form.items() if isinstance(value, str)}
     if not _key_is_valid(request, fields.get("api_key")):
-        return open311_error(403, "api_key is missing or invalid")
+        return open311_error(403, "api_key is missing or invalid", fmt)
     code = fields.get("service_code", "").strip()
     if not code:
-        return open311_error(400, "service_code is required")
+        return open311_error(400, "service_code is required", fmt)
     if code not in {c.value for c in ComplaintCategory}:
-        return open311_error(404, f"service_code {code[:40]} not found")
+        return open311_error(404, f"service_code {code[:40]} not found", fmt)
     has_point = bool(fields.get("lat")) and bool(fields.get("long"))
     if not (has_point or fields.get("address_string") or fields.get("address_id")):
-        return open311_error(400, "a location is required: lat and long, address_string or address_id")
+        return open311_error(400, "a location is required: lat and long, address_string or address_id", fmt)
     if not fields.get("description", "").strip():
-        return open311_error(400, "description is required")
+        return open311_error(400, "description is required", fmt)
     name = " ".join(p for p in (fields.get("last_name", "").strip(), fields.get("first_name", "").strip()) if p)
     try:
         complaint_in = ComplaintCreate(
@@ -125,8 +163,8 @@ async def create_request(request: Request) -> JSONResponse | list[dict[str, Any]
         )
     except (ValidationError, ValueError) as exc:
         errors = exc.errors() if isinstance(exc, ValidationError) else [{"loc": (), "msg": str(exc)}]
-        return JSONResponse([{"code": 400, "description": f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"}
-                             for e in errors], status_code=400)
+        return respond(fmt, [{"code": 400, "description": f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"}
+                             for e in errors], root="errors", item="error", status=400)
     settings = request.app.state.settings
     try:
         async with request.app.state.database.async_session() as db_session:
@@ -134,25 +172,30 @@ async def create_request(request: Request) -> JSONResponse | list[dict[str, Any]
                 db_session=db_session, complaint_in=complaint_in, now=app_now(request.app.state),
                 settings=settings.complaints, timezone=settings.timezone)
     except ServiceError as exc:
-        return open311_error(400, exc.message)
-    return [{"service_request_id": filed.number, "service_notice": t("complaints", "open311_notice"),
-             "account_id": None}]
+        return open311_error(400, exc.message, fmt)
+    return respond(fmt, [{"service_request_id": filed.number, "service_notice": t("complaints", "open311_notice"),
+                          "account_id": None}], root="service_requests", item="request")
 
 
-@open311_router.get("/requests/{service_request_id}.json", response_model=None)
-def get_request(service_request_id: str, request: Request) -> JSONResponse | list[dict[str, Any]]:
+@open311_router.get("/requests/{service_request_id}.{fmt}", response_model=None)
+def get_request(service_request_id: str, fmt: str, request: Request) -> Response:
     """Returns one service request (as a one-element array, per the standard)."""
+    if (refused := _unknown_format(fmt)) is not None:
+        return refused
     keyed = _key_is_valid(request, request.query_params.get("api_key"))
     with request.app.state.database.session() as db_session:
         complaint = db_session.scalar(select(Complaint).where(Complaint.number == service_request_id.strip().upper()))
         if complaint is None:
-            return open311_error(404, f"service_request_id {service_request_id[:40]} not found")
-        return [service_request(complaint, request, with_description=keyed)]
+            return open311_error(404, f"service_request_id {service_request_id[:40]} not found", fmt)
+        return respond(fmt, [service_request(complaint, request, with_description=keyed)],
+                       root="service_requests", item="request")
 
 
-@open311_router.get("/requests.json", response_model=None)
-def list_requests(request: Request) -> JSONResponse | list[dict[str, Any]]:
+@open311_router.get("/requests.{fmt}", response_model=None)
+def list_requests(fmt: str, request: Request) -> Response:
     """Lists service requests filtered by ids, service codes, date range and status."""
+    if (refused := _unknown_format(fmt)) is not None:
+        return refused
     params = request.query_params
     settings = request.app.state.settings.complaints
     keyed = _key_is_valid(request, params.get("api_key"))
@@ -165,19 +208,19 @@ def list_requests(request: Request) -> JSONResponse | list[dict[str, Any]]:
         codes = [c for c in params.get("service_code", "").split(",") if c]
         unknown = [c for c in codes if c not in {cat.value for cat in ComplaintCategory}]
         if unknown:
-            return open311_error(404, f"service_code {unknown[0][:40]} not found")
+            return open311_error(404, f"service_code {unknown[0][:40]} not found", fmt)
         statuses = [s for s in params.get("status", "").split(",") if s]
         if any(s not in ("open", "closed") for s in statuses):
-            return open311_error(400, "status must be open or closed")
+            return open311_error(400, "status must be open or closed", fmt)
         try:
             start = _parse_w3(params["start_date"]) if params.get("start_date") else None
             end = _parse_w3(params["end_date"]) if params.get("end_date") else None
         except ValueError:
-            return open311_error(400, "start_date and end_date must be w3 datetimes with a timezone")
+            return open311_error(400, "start_date and end_date must be w3 datetimes with a timezone", fmt)
         if start is None and end is None:
             start = app_now(request.app.state) - timedelta(days=settings.open311_default_days)
         if start is not None and end is not None and start > end:
-            return open311_error(400, "start_date is after end_date")
+            return open311_error(400, "start_date is after end_date", fmt)
         if codes:
             query = query.where(Complaint.category.in_(codes))
         if start is not None:
@@ -189,4 +232,5 @@ def list_requests(request: Request) -> JSONResponse | list[dict[str, Any]]:
             query = query.where(Complaint.status.in_([str(s) for s in wanted]))
     query = query.order_by(Complaint.submitted_at.desc()).limit(settings.open311_max_results)
     with request.app.state.database.session() as db_session:
-        return [service_request(c, request, with_description=keyed) for c in db_session.scalars(query)]
+        found = [service_request(c, request, with_description=keyed) for c in db_session.scalars(query)]
+    return respond(fmt, found, root="service_requests", item="request")

@@ -146,3 +146,49 @@ def test_list_filter_errors(client: TestClient, clock: FrozenClock) -> None:
         response = client.get("/open311/v2/requests.json", params=params)
         assert response.status_code == status, params
         assert response.json()[0]["code"] == status
+
+
+def xml_records(response, root: str, item: str) -> list[dict[str, str | None]]:
+    """Parses a GeoReport v2 XML answer into records (empty elements as None)."""
+    from defusedxml import ElementTree
+
+    assert response.headers["content-type"].startswith("application/xml")
+    top = ElementTree.fromstring(response.content)
+    assert top.tag == root
+    return [{child.tag: child.text for child in node} for node in top if node.tag == item] \
+        if all(node.tag == item for node in top) else pytest.fail(f"unexpected elements under <{root}>")
+
+
+def test_every_endpoint_answers_in_xml_too(client: TestClient, keyed: str, clock: FrozenClock) -> None:
+    services = xml_records(client.get("/open311/v2/services.xml"), "services", "service")
+    assert [s["service_code"] for s in services][:2] == ["staff_attitude", "efficiency"]
+    assert services[0]["metadata"] == "false" and services[0]["service_name"] == "服务态度"
+
+    form = {"api_key": KEY, "service_code": "facilities", "address_string": "市民中心二楼B区",
+            "description": "二楼卫生间<漏水>很久了 & 没人修\x01"}
+    created = xml_records(client.post("/open311/v2/requests.xml", data=form), "service_requests", "request")
+    assert created == [{"service_request_id": "TS20261121-0001",
+                        "service_notice": "首次答复时限30分钟，处理方案时限48小时。", "account_id": None}]
+
+    one = xml_records(client.get("/open311/v2/requests/TS20261121-0001.xml", params={"api_key": KEY}),
+                      "service_requests", "request")
+    assert set(one[0]) == REQUEST_FIELDS
+    assert one[0]["status"] == "open" and one[0]["zipcode"] is None
+    # Markup in a citizen's words comes back as text; a control character XML cannot carry is dropped.
+    assert one[0]["description"] == "二楼卫生间<漏水>很久了 & 没人修"
+
+    listed = xml_records(client.get("/open311/v2/requests.xml", params={"status": "open"}), "service_requests",
+                         "request")
+    assert [r["service_request_id"] for r in listed] == ["TS20261121-0001"]
+
+
+def test_xml_errors_use_the_standard_format(client: TestClient, keyed: str, clock: FrozenClock) -> None:
+    refused = client.post("/open311/v2/requests.xml", data={"api_key": "wrong", "service_code": "facilities"})
+    assert refused.status_code == 403
+    assert xml_records(refused, "errors", "error") == [{"code": "403", "description": "api_key is missing or invalid"}]
+    missing = client.get("/open311/v2/requests/TS20990101-0001.xml")
+    assert missing.status_code == 404 and xml_records(missing, "errors", "error")[0]["code"] == "404"
+    for path in ("/open311/v2/services.yaml", "/open311/v2/requests.csv", "/open311/v2/requests/TS1.html"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.json() == [{"code": 404, "description": "format must be json or xml"}]
