@@ -87,20 +87,20 @@ def decide(knowledge: KnowledgeBase, request: AnswerRequest, settings: FaqSettin
         return AnswerRead(status=AnswerStatus.unknown, text=text("faq", "ask_question"))
     ranking = knowledge.matcher.rank(question, request.current_service)
     best = ranking.best
-    if best and best.score >= settings.answer_threshold and not is_ambiguous(ranking, knowledge,
-                                                                             settings.ambiguity_margin):
-        reply = answer_entry(knowledge, knowledge.entries[best.entry_id], best.score)
+    if best and best.confidence >= settings.answer_threshold and not is_ambiguous(ranking, knowledge,
+                                                                                  settings.ambiguity_margin):
+        reply = answer_entry(knowledge, knowledge.entries[best.entry_id], best.confidence)
         if len(request.text) > settings.max_question_chars:
             reply.text = f"{text('faq', 'truncated')}\n{reply.text}"
         return reply
-    offered = [c for c in ranking.candidates if c.score >= settings.clarify_threshold][:CLARIFY_CANDIDATES]
+    offered = [c for c in ranking.candidates if c.confidence >= settings.clarify_threshold][:CLARIFY_CANDIDATES]
     if not offered:
-        return AnswerRead(status=AnswerStatus.unknown, confidence=round(best.score if best else 0.0, 4),
+        return AnswerRead(status=AnswerStatus.unknown, confidence=round(best.confidence if best else 0.0, 4),
                           text=text("faq", "unknown"))
     services = {knowledge.entries[c.entry_id].service for c in offered}
     entries = [knowledge.entries[c.entry_id] for c in offered]
     return AnswerRead(
-        status=AnswerStatus.clarify, confidence=round(min(offered[0].score, 1.0), 4),
+        status=AnswerStatus.clarify, confidence=round(min(offered[0].confidence, 1.0), 4),
         service=services.pop() if len(services) == 1 else None,
         text=text("faq", "clarify"),
         buttons=[{"title": entry.title, "payload": choose_payload(entry.id)} for entry in entries],

@@ -12,11 +12,11 @@ class FaqSettings(BaseModel):
 
     # Directory holding catalogue.yml, entries/ and aspects.yml.
     knowledge_dir: Path = FAQ_DIR
-    # Score at or above which the best entry is answered directly.
+    # Confidence (direct evidence, see faq.matcher.Weights) at or above which the best entry is answered.
     answer_threshold: float = Field(default=0.55, ge=0)
-    # Score below which no candidate is worth offering.
+    # Confidence below which no candidate is worth offering.
     clarify_threshold: float = Field(default=0.30, ge=0)
-    # A best entry this close to the runner-up (of another service) is asked about, not assumed.
+    # A best entry this close in ranking score to the runner-up (of another service) is asked about, not assumed.
     ambiguity_margin: float = Field(default=0.03, ge=0)
     # Misses in a row after which the citizen is offered a person.
     misses_before_human: int = Field(default=2, ge=1)
