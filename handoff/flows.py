@@ -143,6 +143,12 @@ async def open_ticket(app: FastAPI, body: TicketCreate) -> TicketCreated:
     return answer
 
 
+def waiting_event(app: FastAPI, position: int, agents_online: int) -> dict[str, Any]:
+    """The event telling a waiting citizen their place and estimated wait."""
+    return {"type": "handoff", "state": "waiting", "position": position,
+            "estimated_wait_minutes": estimate_minutes(app, position, agents_online)}
+
+
 def announce_queue(app: FastAPI) -> None:
     """Tells every waiting citizen their current place, and every console that the queue moved."""
     with app.state.database.session() as db_session:
@@ -150,9 +156,7 @@ def announce_queue(app: FastAPI) -> None:
         online = count_online(app, db_session)
         places = [(ticket.conversation_id, position) for position, ticket in enumerate(queue, start=1)]
     for conversation_id, position in places:
-        _router(app).publish_event(conversation_id, {
-            "type": "handoff", "state": "waiting", "position": position,
-            "estimated_wait_minutes": estimate_minutes(app, position, online)})
+        _router(app).publish_event(conversation_id, waiting_event(app, position, online))
     _router(app).hub.publish(QUEUE_TOPIC, {"type": "queue_changed", "queued": len(places)})
 
 
@@ -164,8 +168,7 @@ async def describe_waiting(app: FastAPI, conversation_id: str) -> dict[str, Any]
         if position is None:
             return None
         online = count_online(app, db_session)
-    return {"type": "handoff", "state": "waiting", "position": position,
-            "estimated_wait_minutes": estimate_minutes(app, position, online)}
+    return waiting_event(app, position, online)
 
 
 def _is_cancel(settings: HandoffSettings, text: str) -> bool:

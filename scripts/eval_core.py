@@ -37,13 +37,12 @@ def run_rasa_test(model: Path, out: Path) -> None:
 
 def failed_steps(out: Path) -> list[tuple[str, str]]:
     """(story name, first wrong step) for every failed story."""
-    data = yaml.safe_load((out / "failed_test_stories.yml").read_text(encoding="utf-8")) or {}
-    failures = []
-    raw = (out / "failed_test_stories.yml").read_text(encoding="utf-8").splitlines()
-    wrong = [line.strip() for line in raw if "# predicted:" in line]
-    for index, story in enumerate(data.get("stories") or []):
-        failures.append((story.get("story", "?"), wrong[index] if index < len(wrong) else ""))
-    return failures
+    raw = (out / "failed_test_stories.yml").read_text(encoding="utf-8")
+    stories = (yaml.safe_load(raw) or {}).get("stories") or []
+    # The comments YAML drops carry the prediction: the first one of each failed story.
+    wrong = [line.strip() for line in raw.splitlines() if "# predicted:" in line]
+    return [(story.get("story", "?"), wrong[index] if index < len(wrong) else "")
+            for index, story in enumerate(stories)]
 
 
 def main() -> int:

@@ -72,12 +72,28 @@ def make_engine(url: str) -> Engine:
             # Every transaction takes the write lock up front: SQLite cannot
             # upgrade a read lock under concurrency without deadlock errors,
             # and the service's transactions are short.
-            conn.exec_driver_sql(f"PRAGMA busy_timeout={0 if _sqlite_nowait.get() else SQLITE_BUSY_TIMEOUT_MS}")
+            busy_timeout = 0 if _sqlite_nowait.get() else SQLITE_BUSY_TIMEOUT_MS
+            if conn.info.get("busy_timeout") != busy_timeout:  # info lives with the pooled DBAPI connection
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={busy_timeout}")
+                conn.info["busy_timeout"] = busy_timeout
             deferred = conn.get_execution_options().get("sqlite_begin") == "DEFERRED"
             conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20)
+
+
+@contextmanager
+def _owned(session: Session) -> Iterator[Session]:
+    """Commits the session on success, rolls it back on error, closes it either way."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 class Database:
@@ -91,15 +107,8 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """Opens a session that commits on success and rolls back on error."""
-        session = self.session_factory()
-        try:
+        with _owned(self.session_factory()) as session:
             yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
 
     @asynccontextmanager
     async def async_session(self) -> AsyncIterator[Session]:
@@ -108,15 +117,8 @@ class Database:
             with self.session() as session:
                 yield session
             return
-        session = await self._begin_without_blocking()
-        try:
+        with _owned(await self._begin_without_blocking()) as session:
             yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
 
     async def _begin_without_blocking(self) -> Session:
         loop = asyncio.get_running_loop()
