@@ -24,7 +24,7 @@ class FaqSettings(BaseModel):
     max_question_chars: int = Field(default=300, ge=10)
     # How often (seconds) the files' modification times are compared; 0 disables it.
     reload_check_seconds: float = Field(default=2.0, ge=0)
-    # Bearer token operators use for reload and the report (the internal token is also accepted).
-    operator_token: str = "change-me-faq-operator-token"
+    # Bearer token operators use for reload and the report (the internal token is also accepted); empty = none.
+    operator_token: str = ""
     # How many rows the traffic report lists.
     report_limit: int = Field(default=20, ge=1, le=500)

@@ -6,7 +6,6 @@
 - ``GET /api/faq/report``, ``POST /api/faq/reload``: for operators (operator or internal token).
 """
 
-import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
@@ -17,6 +16,7 @@ from faq.models import AnswerRead, AnswerRequest, EntryRead, FaqReport, ReloadRe
 from faq.service import get_report
 from service.database import SessionDep, TransactionalRoute
 from service.errors import NotFoundError, ServiceError
+from service.secrets import matches_any
 from service.internal import InternalAuth
 
 router = APIRouter(route_class=TransactionalRoute, tags=["faq"])
@@ -36,9 +36,8 @@ def get_knowledge(request: Request) -> KnowledgeBase:
 def require_operator(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
     """Accepts ``Bearer <faq operator token>`` or the internal API token."""
     settings = request.app.state.settings
-    offered = (authorization or "").encode()
-    accepted = (f"Bearer {settings.faq.operator_token}", f"Bearer {settings.internal_api_token}")
-    if not any(hmac.compare_digest(offered, token.encode()) for token in accepted):
+    tokens = (settings.faq.operator_token, settings.internal_api_token)
+    if not matches_any(authorization, [f"Bearer {token}" for token in tokens if token]):
         raise ServiceError("missing or wrong operator token", code="unauthorized", status_code=401)
 
 

@@ -7,8 +7,9 @@ double underscore, e.g. ``WECHAT__TOKEN=...`` or ``APPOINTMENTS__SLOT_MINUTES=20
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from appointments.settings import AppointmentSettings
@@ -29,14 +30,21 @@ class Settings(BaseSettings):
         env_file=".env", env_nested_delimiter="__", extra="ignore"
     )
 
+    # "production" turns on what a deployment behind HTTPS needs (Secure cookies); `make run` says "development".
+    environment: Literal["production", "development"] = "production"
     database_url: str = f"sqlite:///{VAR_DIR / 'service.db'}"
     rasa_url: str = "http://127.0.0.1:5005"
-    rasa_token: str = "change-me-rasa-token"
+    # Secrets have no defaults: start-up refuses empty and placeholder values (see service.secrets).
+    rasa_token: str = ""
     action_server_url: str = "http://127.0.0.1:5055"
     # Shared secret the action server presents on /internal/* calls.
-    internal_api_token: str = "change-me-internal-token"
-    # Signs agent-console session cookies.
-    secret_key: str = "change-me-secret-key"
+    internal_api_token: str = ""
+    # Signs console session cookies and citizens' conversation access tokens.
+    secret_key: str = ""
+    # Keys of integrations allowed to open conversations over the REST API (X-API-Key header).
+    integration_api_keys: list[str] = []
+    # Cookies carry the Secure flag; None = on in production, off in development.
+    cookie_secure: bool | None = None
     public_url: str = "http://127.0.0.1:8000"
 
     max_message_chars: int = Field(default=1000, ge=1)
@@ -51,6 +59,18 @@ class Settings(BaseSettings):
     handoff: HandoffSettings = HandoffSettings()
     wechat: WeChatSettings = WeChatSettings()
     web: WebSettings = WebSettings()
+
+    @model_validator(mode="after")
+    def _no_default_secrets(self) -> Self:
+        from service.secrets import check_secrets
+
+        check_secrets(self)
+        return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether cookies get the Secure flag."""
+        return self.environment == "production" if self.cookie_secure is None else self.cookie_secure
 
 
 @lru_cache

@@ -61,9 +61,9 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         rasa_url="http://127.0.0.1:9",
         action_server_url="http://127.0.0.1:9",
-        rasa_token="test-rasa-token",
-        internal_api_token="test-internal-token",
-        secret_key="test-secret-key",
+        rasa_token="rasa-token-for-tests-0001",
+        internal_api_token="internal-token-for-tests-0001",
+        secret_key="secret-key-for-tests-0001",
         health_timeout_seconds=0.5,
         rasa_timeout_seconds=2.0,
     )

@@ -24,7 +24,7 @@ from bot.actions.service_client import ServiceClient
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_PYTHON = ROOT / ".venv" / "bin" / "python"
-TOKEN = "bot-test-internal-token"
+TOKEN = "bot-internal-token-for-tests-0001"
 
 
 def free_port() -> int:

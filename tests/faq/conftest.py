@@ -28,7 +28,7 @@ def faq_dir(tmp_path: Path) -> Path:
 def faq_app(settings: Settings, faq_dir: Path) -> FastAPI:
     """An app answering from the private copy; files are re-read only on reload."""
     faq_settings = FaqSettings(knowledge_dir=faq_dir, reload_check_seconds=0,
-                               operator_token="test-operator-token")
+                               operator_token="operator-token-for-tests-0001")
     return create_app(settings.model_copy(update={"faq": faq_settings}))
 
 
@@ -42,4 +42,4 @@ def faq_client(faq_app: FastAPI) -> Iterator[TestClient]:
 @pytest.fixture
 def operator_headers() -> dict[str, str]:
     """Headers of an operator (faq_app's operator token)."""
-    return {"Authorization": "Bearer test-operator-token"}
+    return {"Authorization": "Bearer operator-token-for-tests-0001"}

@@ -81,7 +81,7 @@ def test_operator_routes_need_the_operator_or_internal_token(
     call = getattr(faq_client, method)
     assert call(path).status_code == 401
     assert call(path, headers={"Authorization": "Bearer wrong"}).status_code == 401
-    assert call(path, headers={"Authorization": "test-operator-token"}).status_code == 401
+    assert call(path, headers={"Authorization": "operator-token-for-tests-0001"}).status_code == 401
     assert call(path, headers=operator_headers).status_code == 200
     assert call(path, headers=internal_headers).status_code == 200
 
