@@ -21,7 +21,7 @@ from conversations.hub import EventHub
 from conversations.models import ExchangeRead, MessageRead
 from conversations.rasa_client import RasaClient, RasaUnavailable
 from service.database import Database
-from service.errors import ServiceError
+from service.errors import NotFoundError, ServiceError
 from service.texts import text as t
 
 logger = logging.getLogger(__name__)
@@ -110,6 +110,9 @@ class ConversationRouter:
             conversation = conversation_service.get_or_create(
                 db_session=db_session, conversation_id=conversation_id, channel=channel, citizen_ref=citizen_ref,
             )
+            if conversation.channel != channel:
+                # One channel's conversation is never reachable through another channel.
+                raise NotFoundError("no conversation matches this id and access token", code="conversation_not_found")
             if metadata:
                 conversation_service.update_context(db_session=db_session, conversation=conversation,
                                                     values={"metadata": metadata})

@@ -56,6 +56,13 @@ class Message(Base):
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
 
+class ConversationOpened(BaseModel):
+    """A new conversation: its id and the access token every later request presents."""
+
+    conversation_id: str
+    access_token: str
+
+
 class CitizenMessageIn(BaseModel):
     """What a citizen sends: text plus optional metadata from the channel or host page."""
 

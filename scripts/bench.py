@@ -34,16 +34,32 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
-async def citizen(client: httpx.AsyncClient, url_for, body_for, messages: int, latencies: list[float],
+async def rasa_sender(_client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
+    """A conversation straight at Rasa: any sender id, no credentials."""
+    return f"bench-{uuid.uuid4().hex[:12]}", {}
+
+
+def service_opener(service_url: str, api_key: str):
+    """Opens conversations on the service as an integration does (API key, then the conversation's token)."""
+    async def open_conversation(client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
+        response = await client.post(f"{service_url}/api/conversations", headers={"X-API-Key": api_key})
+        response.raise_for_status()
+        body = response.json()
+        return body["conversation_id"], {"Authorization": f"Bearer {body['access_token']}"}
+    return open_conversation
+
+
+async def citizen(client: httpx.AsyncClient, opener, url_for, body_for, messages: int, latencies: list[float],
                   errors: list[str]) -> None:
     """One simulated citizen sending ``messages`` messages one after another."""
-    conversation_id = f"bench-{uuid.uuid4().hex[:12]}"
+    conversation_id, headers = await opener(client)
     rng = random.Random(conversation_id)
     for _ in range(messages):
         text = rng.choice(UTTERANCES)
         started = time.perf_counter()
         try:
-            response = await client.post(url_for(conversation_id), json=body_for(conversation_id, text))
+            response = await client.post(url_for(conversation_id), json=body_for(conversation_id, text),
+                                         headers=headers)
             if response.status_code != 200:
                 errors.append(str(response.status_code))
         except httpx.HTTPError as exc:
@@ -51,13 +67,13 @@ async def citizen(client: httpx.AsyncClient, url_for, body_for, messages: int, l
         latencies.append(time.perf_counter() - started)
 
 
-async def run_load(name: str, url_for, body_for, citizens: int, messages: int) -> dict:
+async def run_load(name: str, opener, url_for, body_for, citizens: int, messages: int) -> dict:
     """Runs one load pattern and returns its figures."""
     latencies: list[float] = []
     errors: list[str] = []
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=citizens * 2)) as client:
         started = time.perf_counter()
-        await asyncio.gather(*(citizen(client, url_for, body_for, messages, latencies, errors)
+        await asyncio.gather(*(citizen(client, opener, url_for, body_for, messages, latencies, errors)
                                for _ in range(citizens)))
         elapsed = time.perf_counter() - started
     result = {
@@ -72,15 +88,16 @@ async def run_load(name: str, url_for, body_for, citizens: int, messages: int) -
     return result
 
 
-async def bench(service_url: str, rasa_url: str, citizen_counts: list[int], messages: int) -> list[dict]:
+async def bench(service_url: str, api_key: str, rasa_url: str, citizen_counts: list[int],
+                messages: int) -> list[dict]:
     """Benchmarks both paths at each concurrency level."""
     results = []
     for count in citizen_counts:
         results.append(await run_load(
-            "router", lambda cid: f"{service_url}/api/conversations/{cid}/messages",
+            "router", service_opener(service_url, api_key), lambda cid: f"{service_url}/api/conversations/{cid}/messages",
             lambda cid, text: {"text": text}, count, messages))
         results.append(await run_load(
-            "rasa", lambda cid: f"{rasa_url}/webhooks/rest/webhook",
+            "rasa", rasa_sender, lambda cid: f"{rasa_url}/webhooks/rest/webhook",
             lambda cid, text: {"sender": cid, "message": text}, count, messages))
     return results
 
@@ -91,13 +108,16 @@ def main() -> None:
     parser.add_argument("--citizens", default="1,10", help="comma-separated concurrency levels (default 1,10)")
     parser.add_argument("--messages", type=int, default=20, help="messages per citizen")
     parser.add_argument("--service-url", help="a running service (default: start a stack on free ports)")
+    parser.add_argument("--api-key", help="an integration API key of that service (INTEGRATION_API_KEYS)")
     parser.add_argument("--rasa-url", default="http://127.0.0.1:5005")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     levels = [int(x) for x in args.citizens.split(",")]
 
     stack = None
-    service_url, rasa_url = args.service_url, args.rasa_url
+    service_url, rasa_url, api_key = args.service_url, args.rasa_url, args.api_key
+    if service_url and not api_key:
+        parser.error("--service-url needs --api-key")
     if not service_url:
         import socket
         import subprocess
@@ -114,7 +134,9 @@ def main() -> None:
         var_dir = Path(tempfile.mkdtemp(prefix="bench-"))
         config = StackConfig(var_dir=var_dir, model_path=train(), service_port=free_port(),
                              rasa_port=free_port(), actions_port=free_port(),
-                             database_url=f"sqlite:///{var_dir / 'service.db'}")
+                             database_url=f"sqlite:///{var_dir / 'service.db'}",
+                             # The load comes from one address: lift the per-address limit for the bench.
+                             extra_env={"ATTEMPTS__MESSAGES_PER_ADDRESS_PER_MINUTE": "100000"})
         stack = Stack(config, log_file=var_dir / "stack.log")
         subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "service.migrate"], cwd=ROOT,
                        env=stack.environment(), check=True)
@@ -122,11 +144,13 @@ def main() -> None:
         stack.start()
         stack.wait_healthy(timeout=420)
         service_url, rasa_url = config.service_url, f"http://127.0.0.1:{config.rasa_port}"
+        api_key = config.integration_api_key
     try:
         # Warm-up: the first messages load lazily initialised parts of the pipeline.
-        asyncio.run(run_load("warmup", lambda cid: f"{service_url}/api/conversations/{cid}/messages",
+        asyncio.run(run_load("warmup", service_opener(service_url, api_key),
+                             lambda cid: f"{service_url}/api/conversations/{cid}/messages",
                              lambda cid, text: {"text": text}, 2, 3))
-        results = asyncio.run(bench(service_url, rasa_url, levels, args.messages))
+        results = asyncio.run(bench(service_url, api_key, rasa_url, levels, args.messages))
         if args.json:
             args.json.write_text(json.dumps(results, indent=2))
     finally:

@@ -12,6 +12,7 @@ import argparse
 import base64
 import os
 import statistics
+import secrets
 import sys
 import tempfile
 import threading
@@ -79,7 +80,7 @@ def main() -> None:
     parser.add_argument("--bot-delay", type=float, default=0.0, help="seconds the scripted bot waits")
     args = parser.parse_args()
 
-    token, app_id, secret = "bench-token", "wxbench0000000001", "bench-secret"
+    token, app_id, secret = "bench-token", "wxbench0000000001", "bench-app-secret-0001"
     aes_key = base64.b64encode(os.urandom(32)).decode().rstrip("=")
     with tempfile.TemporaryDirectory() as workdir:
         database_url = f"sqlite:///{workdir}/bench.db"
@@ -89,6 +90,9 @@ def main() -> None:
         with ServerThread(bot.app) as bot_server, ServerThread(platform.api) as api_server:
             settings = Settings(
                 database_url=database_url, rasa_url=bot_server.url, rasa_timeout_seconds=30.0,
+                # Throwaway secrets of this run's own service.
+                rasa_token=secrets.token_urlsafe(24), internal_api_token=secrets.token_urlsafe(24),
+                secret_key=secrets.token_urlsafe(32),
                 wechat=WeChatSettings(token=token, app_id=app_id, app_secret=secret, encoding_aes_key=aes_key,
                                       mode=EncryptionMode.compatible, api_base_url=api_server.url),
             )

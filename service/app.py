@@ -1,7 +1,10 @@
 """The FastAPI app factory: wires settings, database, router, channels and domain APIs."""
 
+import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -40,6 +43,43 @@ class BodySizeLimit(BaseHTTPMiddleware):
         return await call_next(request)
 
 
+# A JSON \u escape of a UTF-16 surrogate: legal JSON syntax, but no character (unless paired).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
+class RejectInvalidUnicode(BaseHTTPMiddleware):
+    """Answers 422 to a JSON body carrying a lone surrogate, which no database or log can store."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        """Looks for surrogate escapes only when the raw body has one, so ordinary requests cost nothing."""
+        if request.method in {"POST", "PUT", "PATCH"} and "json" in request.headers.get("content-type", ""):
+            body = await request.body()
+            if _SURROGATE_ESCAPE.search(body):
+                try:
+                    parsed = json.loads(body)
+                except ValueError:
+                    parsed = None
+                if _has_lone_surrogate(parsed):
+                    return JSONResponse(error_body("invalid_unicode",
+                                                   "request text contains an unpaired UTF-16 surrogate"),
+                                        status_code=422)
+        return await call_next(request)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Builds the service; tests pass their own settings (e.g. a temporary database)."""
     settings = settings or get_settings()
@@ -67,6 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.startup_tasks = []
     app.state.shutdown_tasks = []
+    app.add_middleware(RejectInvalidUnicode)
+    # Added last, so it runs first: an oversized body is refused before anything reads it.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     install_error_handlers(app)
     app.include_router(health_router)

@@ -16,6 +16,7 @@ from service.migrate import upgrade
 from service.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"
+INTEGRATION_KEY = "integration-key-for-tests-0001"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -64,6 +65,7 @@ def settings(database_url: str) -> Settings:
         rasa_token="rasa-token-for-tests-0001",
         internal_api_token="internal-token-for-tests-0001",
         secret_key="secret-key-for-tests-0001",
+        integration_api_keys=[INTEGRATION_KEY],
         health_timeout_seconds=0.5,
         rasa_timeout_seconds=2.0,
     )

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from channels.web import service as web_service
 from channels.web.settings import WebSettings
+from conversations import access
 from conversations import service as conversation_service
 from conversations.enums import Channel, ConversationMode
 from conversations.flows import ConversationRouter, clean_citizen_text
@@ -225,7 +226,7 @@ class WidgetSocket:
     async def _on_sync(self, frame: dict[str, Any]) -> None:
         """Sends the transcript after the client's last seq (the recent part when it has none)."""
         after = frame.get("after", 0)
-        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+        if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= 2**31 - 1:
             raise FrameError("invalid_after", "after must be a non-negative integer")
         limit = self.settings.sync_limit
         async with self.app.state.database.async_session() as db_session:
@@ -257,9 +258,11 @@ class WidgetSocket:
         body = {"ticket_id": ticket_id, "conversation_id": self.conversation_id,
                 "rating": rating, "comment": comment.strip()}
         # The ratings API owns validation and storage; calling it in-process keeps one code path.
+        token = access.issue_token(self.app.state.settings.secret_key, Channel.web, self.conversation_id)
         transport = httpx.ASGITransport(app=self.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
-            response = await client.post("/api/handoff/ratings", json=body)
+            response = await client.post("/api/handoff/ratings", json=body,
+                                         headers={"Authorization": f"Bearer {token}"})
         if response.is_success:
             await self.send({"type": "rating_saved", "ticket_id": ticket_id})
             return

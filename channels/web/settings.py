@@ -15,5 +15,6 @@ class WebSettings(BaseModel):
     remembered_client_ids: int = Field(default=200, ge=10)
     # Messages a reconnecting widget gets back when it asks for its transcript.
     sync_limit: int = Field(default=100, ge=1, le=500)
-    # Cross-origin pages allowed to open the websocket; empty = any page may embed the widget.
+    # Other sites allowed to embed the widget (e.g. ["https://www.example.gov.cn"]); the service's own pages
+    # (the demo portal) are always allowed, any other browser origin is refused.
     allowed_origins: list[str] = []

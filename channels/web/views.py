@@ -11,9 +11,9 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from channels.web.flows import WidgetSocket
+from conversations import access
 from conversations import service as conversation_service
 from conversations.enums import Channel
-from conversations.models import CONVERSATION_ID_PATTERN
 from service.database import TransactionalRoute
 from service.texts import load_texts
 
@@ -80,24 +80,46 @@ def demo_portal() -> HTMLResponse:
     return HTMLResponse(templates.get_template("portal.html").render())
 
 
-@router.websocket("/ws/conversations/{conversation_id}")
-async def conversation_socket(websocket: WebSocket, conversation_id: str) -> None:
-    """Connects a widget to its conversation: live events out, citizen frames in."""
-    allowed = websocket.app.state.settings.web.allowed_origins
+def origin_allowed(websocket: WebSocket) -> bool:
+    """Same-origin pages, the configured embedding sites and non-browser clients (no Origin) may connect."""
     origin = websocket.headers.get("origin")
-    if allowed and origin not in allowed:
+    if origin is None:
+        # Browsers always send Origin on a websocket; without one it is a script, which still needs the token.
+        return True
+    settings = websocket.app.state.settings
+    own = f"{'https' if websocket.url.scheme == 'wss' else 'http'}://{websocket.headers.get('host', '')}"
+    allowed = {own.rstrip("/"), settings.public_url.rstrip("/"), *(o.rstrip("/") for o in settings.web.allowed_origins)}
+    return origin.rstrip("/") in allowed
+
+
+@router.websocket("/ws/conversations")
+async def new_conversation_socket(websocket: WebSocket) -> None:
+    """Starts a widget conversation: the first frame gives its id and access token, then it is served."""
+    if not origin_allowed(websocket):
         await websocket.close(code=1008, reason="origin not allowed")
         return
     await websocket.accept()
-    if not CONVERSATION_ID_PATTERN.match(conversation_id):
-        await websocket.send_json({"type": "error", "code": "invalid_conversation_id",
-                                   "message": "conversation id must be 1-64 characters of letters, digits, '-' or '_'"})
-        await websocket.close(code=1008)
+    conversation_id = access.new_conversation_id(Channel.web)
+    token = access.issue_token(websocket.app.state.settings.secret_key, Channel.web, conversation_id)
+    # The row is created with the first message, so opening the widget writes nothing.
+    await websocket.send_json({"type": "session", "conversation_id": conversation_id, "access_token": token})
+    await WidgetSocket(websocket, conversation_id).serve()
+
+
+@router.websocket("/ws/conversations/{conversation_id}")
+async def conversation_socket(websocket: WebSocket, conversation_id: str) -> None:
+    """Reconnects a widget to its conversation (``?token=``): live events out, citizen frames in."""
+    if not origin_allowed(websocket):
+        await websocket.close(code=1008, reason="origin not allowed")
         return
-    if not is_web_conversation(websocket.app, conversation_id):
-        # Conversation ids of other channels (e.g. WeChat) must not be readable through the widget.
-        await websocket.send_json({"type": "error", "code": "not_a_web_conversation",
-                                   "message": "this conversation belongs to another channel"})
+    await websocket.accept()
+    token = websocket.query_params.get("token")
+    secret_key = websocket.app.state.settings.secret_key
+    if not access.token_matches(secret_key, Channel.web, conversation_id, token) or not is_web_conversation(
+            websocket.app, conversation_id):
+        # One answer for an unknown id, a wrong token and another channel's conversation.
+        error = access.not_found()
+        await websocket.send_json({"type": "error", "code": error.code, "message": error.message})
         await websocket.close(code=1008)
         return
     await WidgetSocket(websocket, conversation_id).serve()

@@ -14,6 +14,7 @@ from handoff.enums import StaffRole
 from handoff.models import Agent
 from handoff.settings import HandoffSettings
 from service.settings import Settings
+from tests.support import as_citizen
 
 PASSWORD = "correct-horse-9"
 # Low bcrypt cost keeps dozens of test accounts fast; production uses the library default.
@@ -83,7 +84,7 @@ def ticket_body(conversation_id: str, reason: str = "explicit", **extra: Any) ->
 def open_ticket(client: TestClient, internal_headers: dict[str, str]) -> Callable[..., dict[str, Any]]:
     """Opens a ticket through the internal API after the citizen said something."""
     def _open(conversation_id: str, reason: str = "explicit", **extra: Any) -> dict[str, Any]:
-        client.post(f"/api/conversations/{conversation_id}/messages", json={"text": "转人工"})
+        client.post(f"/api/conversations/{conversation_id}/messages", headers=as_citizen(client, conversation_id), json={"text": "转人工"})
         response = client.post("/internal/handoff/tickets", json=ticket_body(conversation_id, reason, **extra),
                                headers=internal_headers)
         assert response.status_code == 200, response.text

@@ -13,12 +13,14 @@ import pytest
 
 from service.database import Database
 from tests.handoff.conftest import PASSWORD, add_agent, ticket_body
+from tests.support import open_live_conversation
 
 pytestmark = pytest.mark.browser
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 XSS = "<img src=x onerror=\"document.body.dataset.pwned='1'\"><script>document.body.dataset.pwned='2'</script>"
 TOKEN = "browser-internal-token"
+API_KEY = "browser-integration-key"
 
 
 def free_port() -> int:
@@ -36,7 +38,9 @@ def server(database_url: str):
     database.dispose()
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "RASA_URL": "http://127.0.0.1:9",
-           "INTERNAL_API_TOKEN": TOKEN, "SECRET_KEY": "browser-secret", "PUBLIC_URL": f"http://127.0.0.1:{port}",
+           "INTERNAL_API_TOKEN": TOKEN, "SECRET_KEY": "browser-secret-key-0001", "PUBLIC_URL": f"http://127.0.0.1:{port}",
+           "RASA_TOKEN": "browser-rasa-token-0001", "INTEGRATION_API_KEYS": f'["{API_KEY}"]',
+           "ENVIRONMENT": "development",
            "HANDOFF__WORKING_DAYS": "everyday", "HANDOFF__WORKING_HOURS_START": "00:00",
            "HANDOFF__WORKING_HOURS_END": "24:00", "RASA_TIMEOUT_SECONDS": "1"}
     process = subprocess.Popen(
@@ -77,8 +81,10 @@ def test_agent_sees_citizen_xss_as_text(server: str, browser: Any):
         expect(page.locator("#current-agent")).to_contain_text("agent1")
         expect(page.locator("#connection-state")).to_have_attribute("data-state", "open")
 
-        httpx.post(f"{server}/api/conversations/xss-1/messages", json={"text": XSS}, timeout=10)
-        body = ticket_body("xss-1", "emotional", slots={},
+        conversation_id, citizen = open_live_conversation(server, API_KEY)
+        httpx.post(f"{server}/api/conversations/{conversation_id}/messages", json={"text": XSS}, headers=citizen,
+                   timeout=10)
+        body = ticket_body(conversation_id, "emotional", slots={},
                            turns=[{"text": XSS, "intent": "nlu_fallback", "confidence": 0.2}])
         created = httpx.post(f"{server}/internal/handoff/tickets", json=body, headers=headers, timeout=10)
         assert created.json()["status"] == "queued", created.text
@@ -92,14 +98,16 @@ def test_agent_sees_citizen_xss_as_text(server: str, browser: Any):
         expect(page.locator('[data-testid="context-summary"]')).to_contain_text("情绪激动")
         expect(page.locator("#context-turns td").first).to_have_text(XSS)
 
-        httpx.post(f"{server}/api/conversations/xss-1/messages", json={"text": XSS + " 第二句"}, timeout=10)
+        httpx.post(f"{server}/api/conversations/{conversation_id}/messages", json={"text": XSS + " 第二句"},
+                   headers=citizen, timeout=10)
         live = page.locator('#transcript li[data-sender="citizen"] .text').last
         expect(live).to_have_text(XSS + " 第二句")
 
         page.fill("#reply-text", "您好，我来帮您处理")
         page.click('[data-testid="send-reply"]')
         expect(page.locator('#transcript li[data-sender="agent"] .text').last).to_have_text("您好，我来帮您处理")
-        transcript = httpx.get(f"{server}/api/conversations/xss-1/messages", timeout=10).json()["messages"]
+        transcript = httpx.get(f"{server}/api/conversations/{conversation_id}/messages", headers=citizen,
+                               timeout=10).json()["messages"]
         assert transcript[-1]["sender"] == "agent"
 
         assert page.locator("#transcript img, #context-panel img, #queue-list img, script:not([src]):not([type])").count() == 0

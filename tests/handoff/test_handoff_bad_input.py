@@ -3,6 +3,7 @@
 import pytest
 
 from tests.handoff.conftest import sign_in, ticket_body
+from tests.support import as_citizen
 
 
 @pytest.mark.parametrize("change, field", [
@@ -49,8 +50,18 @@ def test_ticket_request_needs_token_and_json(client, internal_headers):
     ({"conversation_id": "nobody", "ticket_id": 99999, "rating": 3}, 404),
 ])
 def test_ratings_validate(client, body, status):
-    response = client.post("/api/handoff/ratings", json=body)
+    owner = as_citizen(client, "nobody")
+    response = client.post("/api/handoff/ratings", json=body, headers=owner)
     assert response.status_code == status and "error" in response.json()
+
+
+def test_a_rating_needs_the_conversations_token(client, agent_factory, open_ticket):
+    agent_factory("a1")
+    open_ticket("rated-1")
+    body = {"conversation_id": "rated-1", "rating": 1}
+    assert client.post("/api/handoff/ratings", json=body).status_code == 401
+    stranger = client.post("/api/handoff/ratings", json=body, headers=as_citizen(client, "someone-else"))
+    assert stranger.status_code == 404 and stranger.json()["error"]["code"] == "conversation_not_found"
 
 
 def test_open_ticket_cannot_be_rated(client, agent_factory, open_ticket, internal_headers):
@@ -132,7 +143,7 @@ def test_waiting_citizen_hostile_text_is_kept_verbatim(client, app, agent_factor
     agent_factory("a1")
     open_ticket("evil-1")
     hostile = "<img src=x onerror=alert(1)>'; DROP TABLE handoff_ticket;--"
-    reply = client.post("/api/conversations/evil-1/messages", json={"text": hostile})
+    reply = client.post("/api/conversations/evil-1/messages", headers=as_citizen(client, "evil-1"), json={"text": hostile})
     assert reply.status_code == 200
     from sqlalchemy import select
 

@@ -12,6 +12,7 @@ from conversations.rasa_client import RasaClient
 from handoff.models import HandoffTicket, TicketRating
 from handoff.settings import HandoffSettings
 from tests.handoff.conftest import ALWAYS_OPEN, sign_in
+from tests.support import as_citizen
 
 
 def tickets(app: FastAPI) -> list[HandoffTicket]:
@@ -20,7 +21,7 @@ def tickets(app: FastAPI) -> list[HandoffTicket]:
 
 
 def transcript(client: TestClient, conversation_id: str) -> list[dict[str, Any]]:
-    return list(client.get(f"/api/conversations/{conversation_id}/messages").json()["messages"])
+    return list(client.get(f"/api/conversations/{conversation_id}/messages", headers=as_citizen(client, conversation_id)).json()["messages"])
 
 
 def test_ticket_queues_with_summary_masked_context_and_position(client, app, agent_factory, open_ticket):
@@ -36,7 +37,7 @@ def test_ticket_queues_with_summary_masked_context_and_position(client, app, age
     assert "13812345678" not in joined and "138****5678" in joined
     assert "110101199003071234" not in joined and "110101********1234" in joined
     assert ticket.slots["id_number"] == "******" and ticket.contact_mobile == "13812345678"
-    mode = client.get("/api/conversations/citizen-1/messages").json()["mode"]
+    mode = client.get("/api/conversations/citizen-1/messages", headers=as_citizen(client, "citizen-1")).json()["mode"]
     assert mode == "waiting"
 
 
@@ -72,14 +73,14 @@ def test_off_hours_becomes_callback_and_keeps_every_message(settings, agent_fact
     app = create_app(closed)
     agent_factory("a1")
     with TestClient(app) as client:
-        client.post("/api/conversations/night-1/messages", json={"text": "转人工"})
+        client.post("/api/conversations/night-1/messages", headers=as_citizen(client, "night-1"), json={"text": "转人工"})
         answer = client.post("/internal/handoff/tickets", json=ticket_body("night-1"), headers=internal_headers).json()
         assert answer["status"] == "callback" and answer["position"] is None
         assert "非工作时间" in answer["message"]
         for text in ["我想问公积金提取的材料", "我的电话是13900001111"]:
-            reply = client.post("/api/conversations/night-1/messages", json={"text": text}).json()
+            reply = client.post("/api/conversations/night-1/messages", headers=as_citizen(client, "night-1"), json={"text": text}).json()
             assert reply["mode"] == "waiting" and "留言已记录" in reply["replies"][0]["text"]
-        back = client.post("/api/conversations/night-1/messages", json={"text": "不用了"}).json()
+        back = client.post("/api/conversations/night-1/messages", headers=as_citizen(client, "night-1"), json={"text": "不用了"}).json()
         assert back["mode"] == "bot"
     ticket = tickets(app)[0]
     assert ticket.status == "callback"
@@ -95,9 +96,9 @@ def test_cancel_while_waiting_returns_to_bot_and_moves_the_queue(client, app, ag
     agent_factory("a1")
     open_ticket("first")
     open_ticket("second")
-    kept = client.post("/api/conversations/first/messages", json={"text": "请快一点"}).json()
+    kept = client.post("/api/conversations/first/messages", headers=as_citizen(client, "first"), json={"text": "请快一点"}).json()
     assert "第 1 位" in kept["replies"][0]["text"] and kept["mode"] == "waiting"
-    cancel = client.post("/api/conversations/first/messages", json={"text": "不用了。"}).json()
+    cancel = client.post("/api/conversations/first/messages", headers=as_citizen(client, "first"), json={"text": "不用了。"}).json()
     assert cancel["mode"] == "bot" and "已取消" in cancel["replies"][0]["text"]
     statuses = {t.conversation_id: t.status for t in tickets(app)}
     assert statuses == {"first": "cancelled", "second": "queued"}
@@ -112,7 +113,7 @@ def test_bot_is_silent_with_agent_and_agent_reply_reaches_citizen(client, app, a
     csrf = sign_in(client, "a1")
     claimed = client.post(f"/api/handoff/tickets/{ticket_id}/claim", headers={"X-CSRF-Token": csrf})
     assert claimed.status_code == 200
-    exchange = client.post("/api/conversations/chat-1/messages", json={"text": "你好，在吗"})
+    exchange = client.post("/api/conversations/chat-1/messages", headers=as_citizen(client, "chat-1"), json={"text": "你好，在吗"})
     assert exchange.status_code == 200 and exchange.json()["replies"] == [] and exchange.json()["mode"] == "agent"
     sent = client.post(f"/api/handoff/tickets/{ticket_id}/messages", json={"text": "您好，我是工作人员"},
                        headers={"X-CSRF-Token": csrf})
@@ -135,11 +136,12 @@ def test_close_resumes_bot_asks_rating_and_stores_it(client, app, agent_factory,
     question = messages[-1]
     assert question["sender"] == "bot" and len(question["buttons"]) == 5
     assert question["buttons"][0]["payload"] == '/rate{"rating":5}'
-    assert client.get("/api/conversations/rate-1/messages").json()["mode"] == "bot"
+    assert client.get("/api/conversations/rate-1/messages", headers=as_citizen(client, "rate-1")).json()["mode"] == "bot"
     stored = client.post("/internal/handoff/ratings", json={"conversation_id": "rate-1", "rating": 4,
                                                             "comment": "很耐心"}, headers=internal_headers)
     assert stored.status_code == 201 and stored.json()["ticket_id"] == ticket_id
-    twice = client.post("/api/handoff/ratings", json={"conversation_id": "rate-1", "ticket_id": ticket_id, "rating": 5})
+    twice = client.post("/api/handoff/ratings", json={"conversation_id": "rate-1", "ticket_id": ticket_id, "rating": 5},
+                        headers=as_citizen(client, "rate-1"))
     assert twice.status_code == 409
     with app.state.database.session() as s:
         rating = s.scalars(select(TicketRating)).one()
@@ -183,7 +185,7 @@ def test_transfer_and_return_to_bot(client, app, agent_factory, open_ticket):
     back = client.post(f"/api/handoff/tickets/{ticket_id}/close", json={"disposition": "returned_to_bot"},
                        headers={"X-CSRF-Token": csrf2})
     assert back.status_code == 200
-    assert client.get("/api/conversations/move-1/messages").json()["mode"] == "bot"
+    assert client.get("/api/conversations/move-1/messages", headers=as_citizen(client, "move-1")).json()["mode"] == "bot"
     assert "交回智能助手" in transcript(client, "move-1")[-1]["text"]
 
 
@@ -233,7 +235,7 @@ def test_messages_table_untouched_by_silence(client, app, agent_factory, open_ti
     csrf = sign_in(client, "a1")
     client.post(f"/api/handoff/tickets/{ticket_id}/claim", headers={"X-CSRF-Token": csrf})
     for _ in range(3):
-        client.post("/api/conversations/quiet-1/messages", json={"text": "喂？"})
+        client.post("/api/conversations/quiet-1/messages", headers=as_citizen(client, "quiet-1"), json={"text": "喂？"})
     with app.state.database.session() as s:
         senders = [m.sender for m in s.scalars(select(Message).where(Message.conversation_id == "quiet-1")
                                                .order_by(Message.seq))]
@@ -293,22 +295,23 @@ def test_summary_names_the_service_from_the_catalogue_not_its_id(client, app, ag
 
 def test_a_reconnecting_widget_learns_its_place_in_the_queue(client, agent_factory, internal_headers):
     from tests.channels.web.test_socket import frames_until
+    from tests.channels.web.test_socket import url as socket_url
     from tests.handoff.conftest import ticket_body
 
     agent_factory("a1")
     for conversation_id in ("web-first", "web-second"):
-        with client.websocket_connect(f"/ws/conversations/{conversation_id}") as ws:
+        with client.websocket_connect(socket_url(client, conversation_id)) as ws:
             ws.send_json({"type": "message", "client_id": "c-1", "text": "转人工"})
             frames_until(ws, "ack")
         created = client.post("/internal/handoff/tickets", json=ticket_body(conversation_id, channel="web"),
                               headers=internal_headers)
         assert created.json()["status"] == "queued", created.text
-    with client.websocket_connect("/ws/conversations/web-second") as ws:
+    with client.websocket_connect(socket_url(client, "web-second")) as ws:
         ws.send_json({"type": "sync", "after": 0})
         sync = frames_until(ws, "sync")[-1]
     assert sync["mode"] == "waiting"
     assert sync["state"]["state"] == "waiting" and sync["state"]["position"] == 2
     assert sync["state"]["estimated_wait_minutes"] >= 1
-    with client.websocket_connect("/ws/conversations/nobody-waits") as ws:
+    with client.websocket_connect(socket_url(client, "nobody-waits")) as ws:
         ws.send_json({"type": "sync", "after": 0})
         assert frames_until(ws, "sync")[-1]["state"] is None

@@ -1,10 +1,11 @@
 """Citizen journeys end to end through the router: FAQ, booking, complaint, handoff."""
 
 import re
-import uuid
 
 import httpx
 import pytest
+
+from tests.support import open_live_conversation
 
 pytestmark = pytest.mark.integration
 
@@ -14,12 +15,12 @@ class Citizen:
 
     def __init__(self, stack) -> None:
         self.base = stack.config.service_url
-        self.conversation_id = f"it-{uuid.uuid4().hex[:10]}"
+        self.conversation_id, self.headers = open_live_conversation(self.base, stack.config.integration_api_key)
 
     def say(self, text: str) -> str:
         """Sends a message and returns the replies joined as one text."""
         response = httpx.post(f"{self.base}/api/conversations/{self.conversation_id}/messages",
-                              json={"text": text}, timeout=60)
+                              json={"text": text}, headers=self.headers, timeout=60)
         assert response.status_code == 200, response.text
         self.last = response.json()
         return "\n".join(r["text"] or "" for r in self.last["replies"])

@@ -2,27 +2,32 @@
 
 import re
 import time
-import uuid
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.support import open_live_conversation
+
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
+# The access headers of each conversation the tests opened.
+OWNERS: dict[str, dict[str, str]] = {}
 AGENT_REPLY = "您好，我是工作人员，请问被退回的原因是什么？"
 
 
 def say(base: str, conversation_id: str, text: str) -> dict:
     """Sends a citizen message through the router."""
-    response = httpx.post(f"{base}/api/conversations/{conversation_id}/messages", json={"text": text}, timeout=60)
+    response = httpx.post(f"{base}/api/conversations/{conversation_id}/messages", json={"text": text},
+                          headers=OWNERS[conversation_id], timeout=60)
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def transcript(base: str, conversation_id: str) -> list[dict[str, Any]]:
-    response = httpx.get(f"{base}/api/conversations/{conversation_id}/messages", timeout=10)
+    response = httpx.get(f"{base}/api/conversations/{conversation_id}/messages", headers=OWNERS[conversation_id],
+                         timeout=10)
     assert response.status_code == 200, response.text
     return response.json()["messages"]
 
@@ -41,7 +46,7 @@ def test_citizen_reaches_an_agent_and_returns_to_the_bot(live_stack, browser) ->
     from playwright.sync_api import expect
 
     base = live_stack.config.service_url
-    conversation_id = f"e2e-{uuid.uuid4().hex[:8]}"
+    conversation_id, OWNERS[conversation_id] = open_live_conversation(base, live_stack.config.integration_api_key)
     context = browser.new_context(locale="zh-CN")
     try:
         page = context.new_page()

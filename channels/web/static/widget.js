@@ -4,7 +4,9 @@
  *                 data-greeting="..." data-context='{"service":"passport"}' defer></script>
  * or call window.GovChat.init({server, title, color, greeting, context}) with data-manual on the tag.
  *
- * Transport: one websocket per page to /ws/conversations/<id>. Every message carries a client id and
+ * Transport: one websocket per page. The first one, to /ws/conversations, gets a new conversation's id and
+ * access token from the server; both are kept in localStorage and every later socket opens
+ * /ws/conversations/<id>?token=<token>, so only this browser reads its chat. Every message carries a client id and
  * stays in a localStorage outbox until the server acknowledges it, so messages typed offline are sent
  * after reconnecting, in order, and a re-send is recognised by the server instead of processed twice.
  * Server text is only ever inserted with textContent / text nodes.
@@ -30,6 +32,9 @@
     this.context = options.context && typeof options.context === "object" ? options.context : {};
     this.store = makeStore("govchat:" + new URL(this.server).host + ":");
     this.conversationId = this.store.get("conversation", null);
+    this.accessToken = this.store.get("token", null);
+    // A conversation without its token (kept by an older widget) cannot be reopened: start a new one.
+    if (!this.accessToken) this.forgetConversation();
     this.sentOn = {};            // client id -> the socket it was last sent on
     this.rendered = {};          // seq -> element
     this.lastSeq = 0;
@@ -51,10 +56,6 @@
   };
 
   Widget.prototype.open = function () {
-    if (!this.conversationId) {
-      this.conversationId = "web-" + uuid().replace(/-/g, "");
-      this.store.set("conversation", this.conversationId);
-    }
     this.panel.hidden = false;
     this.host.setAttribute("data-open", "true");
     this.bubble.setAttribute("aria-expanded", "true");
@@ -84,7 +85,24 @@
   // ---- connection ---------------------------------------------------------------------------
 
   Widget.prototype.socketUrl = function () {
-    return this.server.replace(/^http/, "ws") + "/ws/conversations/" + encodeURIComponent(this.conversationId);
+    var base = this.server.replace(/^http/, "ws") + "/ws/conversations";
+    if (!this.conversationId) return base;
+    return base + "/" + encodeURIComponent(this.conversationId) + "?token=" + encodeURIComponent(this.accessToken);
+  };
+
+  Widget.prototype.adoptConversation = function (frame) {
+    if (typeof frame.conversation_id !== "string" || typeof frame.access_token !== "string") return;
+    this.conversationId = frame.conversation_id;
+    this.accessToken = frame.access_token;
+    this.store.set("conversation", this.conversationId);
+    this.store.set("token", this.accessToken);
+  };
+
+  Widget.prototype.forgetConversation = function () {
+    this.conversationId = null;
+    this.accessToken = null;
+    this.store.set("conversation", null);
+    this.store.set("token", null);
   };
 
   Widget.prototype.connect = function () {
@@ -178,7 +196,7 @@
   };
 
   Widget.prototype.queue = function (item) {
-    if (!this.conversationId) this.open();
+    if (this.panel.hidden) this.open();
     item.client_id = uuid();
     item.at = new Date().toISOString();
     this.writeOutbox(this.readOutbox().concat([item]).slice(-MAX_OUTBOX));
@@ -239,6 +257,7 @@
 
   Widget.prototype.handleFrame = function (frame) {
     switch (frame.type) {
+      case "session": return this.adoptConversation(frame);
       case "message": return this.onMessage(frame.message, true);
       case "sync": return this.onSync(frame);
       case "ack": return this.onAck(frame);
@@ -320,6 +339,12 @@
     var messages = { text_too_long: T.error_text_too_long, rate_limited: T.error_rate_limited };
     if (frame.frame_type === "rating") {
       this.ratingFailed();
+      return;
+    }
+    if (frame.code === "conversation_not_found") {
+      // The server no longer knows this chat (or the token is stale): the reconnect starts a new one.
+      this.forgetConversation();
+      this.lastSeq = 0;
       return;
     }
     if (!frame.client_id) {

@@ -106,7 +106,7 @@ HOST_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><ti
 class HostSite:
     """Another website (another origin) that embeds the widget from the service."""
 
-    def __init__(self, service_url: str) -> None:
+    def __init__(self, service_url: str, port: int) -> None:
         page = HOST_PAGE.replace("{service}", service_url).encode()
 
         class Handler(BaseHTTPRequestHandler):
@@ -120,7 +120,7 @@ class HostSite:
                 self.end_headers()
                 self.wfile.write(page)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -136,8 +136,13 @@ class ServiceProcess:
     def __init__(self, database_url: str, rasa_url: str, log_path: Path) -> None:
         self.port = free_port()
         self.log_path = log_path
+        self.database_url = database_url
         self.env = {**os.environ, "DATABASE_URL": database_url, "RASA_URL": rasa_url,
-                    "WEB_TEST_PARENT_PID": str(os.getpid()), "PYTHONPATH": str(ROOT)}
+                    "WEB_TEST_PARENT_PID": str(os.getpid()), "PYTHONPATH": str(ROOT),
+                    "ENVIRONMENT": "development", "RASA_TOKEN": "rasa-token-for-web-tests",
+                    "INTERNAL_API_TOKEN": "internal-token-for-web-tests", "SECRET_KEY": "secret-key-for-web-tests",
+                    # The host site of the embedding tests is the one other origin allowed to open the widget.
+                    "WEB__ALLOWED_ORIGINS": json.dumps([f"http://127.0.0.1:{HOST_SITE_PORT}"])}
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -182,10 +187,24 @@ class ServiceProcess:
         return int(response.json()["subscribers"])
 
     def citizen_texts(self, conversation_id: str) -> list[str]:
-        """Reads the citizen messages of a conversation through the history API."""
-        response = httpx.get(f"{self.url}/api/conversations/{conversation_id}/messages", timeout=5)
-        response.raise_for_status()
-        return [m["text"] for m in response.json()["messages"] if m["sender"] == "citizen"]
+        """Reads the citizen messages of a conversation from the service's database."""
+        from sqlalchemy import select
+
+        from conversations.models import Message
+        from service.database import Database
+
+        database = Database(self.database_url)
+        try:
+            with database.session() as db_session:
+                return list(db_session.scalars(
+                    select(Message.text).where(Message.conversation_id == conversation_id,
+                                               Message.sender == "citizen").order_by(Message.seq)))
+        finally:
+            database.dispose()
+
+
+# Chosen before the service starts, so the service can allow it as an embedding origin.
+HOST_SITE_PORT = free_port()
 
 
 @pytest.fixture(scope="session")
@@ -225,7 +244,7 @@ def own_web_service(tmp_path: Path, migrated_template: Path, stand_in_rasa: Stan
 @pytest.fixture
 def host_site(web_service: ServiceProcess) -> Iterator[HostSite]:
     """A page on another origin embedding the widget with GovChat.init."""
-    site = HostSite(web_service.url)
+    site = HostSite(web_service.url, HOST_SITE_PORT)
     yield site
     site.stop()
 

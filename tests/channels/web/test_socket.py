@@ -9,11 +9,21 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.testclient import WebSocketTestSession
+from starlette.websockets import WebSocketDisconnect
 
 from channels.web.models import WebClientMessage
+from conversations import access
+from conversations.enums import Channel
 from conversations.models import Message
+from tests.support import as_citizen
 
 URL = "/ws/conversations/{}"
+
+
+def url(client: TestClient, conversation_id: str) -> str:
+    """The socket address of a widget conversation, with its access token."""
+    token = access.issue_token(client.app.state.settings.secret_key, Channel.web, conversation_id)
+    return URL.format(conversation_id) + f"?token={token}"
 
 
 def frames_until(ws: WebSocketTestSession, kind: str, limit: int = 20) -> list[dict[str, Any]]:
@@ -36,7 +46,7 @@ def citizen_texts(db_session: Session, conversation_id: str) -> list[str]:
 
 
 def test_message_is_routed_echoed_and_acknowledged(client: TestClient, db_session: Session) -> None:
-    with client.websocket_connect(URL.format("conv-1")) as ws:
+    with client.websocket_connect(url(client, "conv-1")) as ws:
         ws.send_json({"type": "message", "client_id": "c-1", "text": " 护照怎么办 ", "metadata": {"service": "passport"}})
         frames = frames_until(ws, "ack")
     ack = frames[-1]
@@ -51,11 +61,11 @@ def test_message_is_routed_echoed_and_acknowledged(client: TestClient, db_sessio
 
 def test_resent_client_id_is_processed_once(client: TestClient, db_session: Session) -> None:
     frame = {"type": "message", "client_id": "same-id", "text": "营业执照"}
-    with client.websocket_connect(URL.format("conv-2")) as ws:
+    with client.websocket_connect(url(client, "conv-2")) as ws:
         ws.send_json(frame)
         first = frames_until(ws, "ack")[-1]
     # A reconnect re-sends what was not acknowledged; the server recognises it.
-    with client.websocket_connect(URL.format("conv-2")) as ws:
+    with client.websocket_connect(url(client, "conv-2")) as ws:
         ws.send_json(frame)
         second = frames_until(ws, "ack")
     assert second == [{"type": "ack", "client_id": "same-id", "seq": first["seq"], "duplicate": True}]
@@ -64,7 +74,7 @@ def test_resent_client_id_is_processed_once(client: TestClient, db_session: Sess
 
 def test_same_client_id_in_another_conversation_is_a_new_message(client: TestClient, db_session: Session) -> None:
     for conversation_id in ("conv-a", "conv-b"):
-        with client.websocket_connect(URL.format(conversation_id)) as ws:
+        with client.websocket_connect(url(client, conversation_id)) as ws:
             ws.send_json({"type": "message", "client_id": "shared", "text": "你好"})
             assert "duplicate" not in frames_until(ws, "ack")[-1]
     assert citizen_texts(db_session, "conv-a") == citizen_texts(db_session, "conv-b") == ["你好"]
@@ -93,7 +103,7 @@ def test_same_client_id_in_another_conversation_is_a_new_message(client: TestCli
 def test_bad_frames_get_an_error_and_the_socket_stays_usable(
     client: TestClient, db_session: Session, raw: str, code: str
 ) -> None:
-    with client.websocket_connect(URL.format("conv-bad")) as ws:
+    with client.websocket_connect(url(client, "conv-bad")) as ws:
         ws.send_text(raw)
         error = ws.receive_json()
         assert error["type"] == "error" and error["code"] == code and error["message"]
@@ -103,26 +113,26 @@ def test_bad_frames_get_an_error_and_the_socket_stays_usable(
 
 
 def test_message_errors_name_the_client_id(client: TestClient) -> None:
-    with client.websocket_connect(URL.format("conv-err")) as ws:
+    with client.websocket_connect(url(client, "conv-err")) as ws:
         ws.send_json({"type": "message", "client_id": "long-1", "text": "长" * 1001})
         error = ws.receive_json()
     assert error["client_id"] == "long-1" and error["frame_type"] == "message"
 
 
 def test_binary_frames_are_read_as_text(client: TestClient) -> None:
-    with client.websocket_connect(URL.format("conv-bin")) as ws:
+    with client.websocket_connect(url(client, "conv-bin")) as ws:
         ws.send_bytes(b"\xff\xfe not json")
         assert ws.receive_json()["code"] == "malformed_json"
 
 
 def test_invalid_conversation_id_is_refused(client: TestClient) -> None:
-    with client.websocket_connect(URL.format("bad$id")) as ws:
-        assert ws.receive_json()["code"] == "invalid_conversation_id"
+    with client.websocket_connect(url(client, "bad$id")) as ws:
+        assert ws.receive_json()["code"] == "conversation_not_found"
 
 
 def test_hub_events_are_forwarded(client: TestClient, app: FastAPI) -> None:
     event = {"type": "handoff", "state": "waiting", "position": 3, "estimated_wait_minutes": 12}
-    with client.websocket_connect(URL.format("conv-hub")) as ws:
+    with client.websocket_connect(url(client, "conv-hub")) as ws:
         ws.send_json({"type": "ping"})
         assert ws.receive_json() == {"type": "pong"}
         app.state.router.publish_event("conv-hub", event)
@@ -130,7 +140,7 @@ def test_hub_events_are_forwarded(client: TestClient, app: FastAPI) -> None:
 
 
 def test_sync_returns_recent_transcript_and_mode(client: TestClient) -> None:
-    with client.websocket_connect(URL.format("conv-sync")) as ws:
+    with client.websocket_connect(url(client, "conv-sync")) as ws:
         ws.send_json({"type": "sync", "after": 0})
         empty = ws.receive_json()
         ws.send_json({"type": "message", "client_id": "s1", "text": "第一句"})
@@ -145,7 +155,7 @@ def test_sync_returns_recent_transcript_and_mode(client: TestClient) -> None:
 
 
 def test_stop_waiting_sends_the_cancel_words(client: TestClient, db_session: Session) -> None:
-    with client.websocket_connect(URL.format("conv-stop")) as ws:
+    with client.websocket_connect(url(client, "conv-stop")) as ws:
         ws.send_json({"type": "stop_waiting", "client_id": "stop-1"})
         frames_until(ws, "ack")
         ws.send_json({"type": "stop_waiting", "client_id": "stop-1"})
@@ -164,14 +174,14 @@ def test_rating_is_forwarded_to_the_ratings_api(client: TestClient, app: FastAPI
     app.router.add_api_route("/api/handoff/ratings", ratings, methods=["POST"], status_code=201)
     app.router.routes.insert(0, app.router.routes.pop())
 
-    with client.websocket_connect(URL.format("conv-rate")) as ws:
+    with client.websocket_connect(url(client, "conv-rate")) as ws:
         ws.send_json({"type": "rating", "ticket_id": 7, "rating": 5, "comment": " 很满意 "})
         assert ws.receive_json() == {"type": "rating_saved", "ticket_id": 7}
     assert received == [{"ticket_id": 7, "conversation_id": "conv-rate", "rating": 5, "comment": "很满意"}]
 
 
 def test_rating_api_errors_reach_the_widget(client: TestClient, app: FastAPI) -> None:
-    with client.websocket_connect(URL.format("conv-rate-404")) as ws:
+    with client.websocket_connect(url(client, "conv-rate-404")) as ws:
         ws.send_json({"type": "rating", "ticket_id": 99999, "rating": 3})
         error = ws.receive_json()
     assert error["type"] == "error" and error["frame_type"] == "rating" and error["code"]
@@ -179,7 +189,7 @@ def test_rating_api_errors_reach_the_widget(client: TestClient, app: FastAPI) ->
 
 def test_too_many_frames_are_refused(client: TestClient, app: FastAPI) -> None:
     app.state.settings.web.max_frames_per_minute = 3
-    with client.websocket_connect(URL.format("conv-flood")) as ws:
+    with client.websocket_connect(url(client, "conv-flood")) as ws:
         for _ in range(3):
             ws.send_json({"type": "ping"})
             assert ws.receive_json() == {"type": "pong"}
@@ -189,7 +199,7 @@ def test_too_many_frames_are_refused(client: TestClient, app: FastAPI) -> None:
 
 def test_client_ids_are_pruned_per_conversation(client: TestClient, app: FastAPI, db_session: Session) -> None:
     app.state.settings.web.remembered_client_ids = 10
-    with client.websocket_connect(URL.format("conv-prune")) as ws:
+    with client.websocket_connect(url(client, "conv-prune")) as ws:
         for index in range(14):
             ws.send_json({"type": "message", "client_id": f"p{index}", "text": f"问题{index}"})
             frames_until(ws, "ack")
@@ -226,7 +236,7 @@ def test_a_failed_routing_releases_the_client_id(client: TestClient, app: FastAP
 
     monkeypatch.setattr(router, "receive", receive_failing_once)
     frame = {"type": "message", "client_id": "retry-1", "text": "社保怎么交"}
-    with client.websocket_connect(URL.format("conv-fail")) as ws:
+    with client.websocket_connect(url(client, "conv-fail")) as ws:
         ws.send_json(frame)
         error = ws.receive_json()
         assert error["code"] == "internal_error" and error["client_id"] == "retry-1"
@@ -244,7 +254,7 @@ def test_an_unexpected_failure_keeps_the_socket_open(client: TestClient, app: Fa
         raise RuntimeError("boom")
 
     monkeypatch.setattr(conversation_service, "recent_messages", broken)
-    with client.websocket_connect(URL.format("conv-boom")) as ws:
+    with client.websocket_connect(url(client, "conv-boom")) as ws:
         ws.send_json({"type": "message", "client_id": "boom-1", "text": "你好"})
         frames_until(ws, "ack")
         ws.send_json({"type": "sync", "after": 0})
@@ -257,7 +267,7 @@ def test_a_claim_lost_to_another_instance_is_a_duplicate(client: TestClient, app
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from channels.web import service as web_service
 
-    with client.websocket_connect(URL.format("conv-race")) as ws:
+    with client.websocket_connect(url(client, "conv-race")) as ws:
         ws.send_json({"type": "message", "client_id": "race-1", "text": "公积金提取"})
         seq = frames_until(ws, "ack")[-1]["seq"]
     # Another service instance inserted the id after this one looked: the insert hits the unique key.
@@ -269,7 +279,7 @@ def test_a_claim_lost_to_another_instance_is_a_duplicate(client: TestClient, app
         return None if len(looks) == 1 else real_get(**kwargs)
 
     monkeypatch.setattr(web_service, "get", get_missing_first)
-    with client.websocket_connect(URL.format("conv-race")) as ws:
+    with client.websocket_connect(url(client, "conv-race")) as ws:
         ws.send_json({"type": "message", "client_id": "race-1", "text": "公积金提取"})
         assert ws.receive_json() == {"type": "ack", "client_id": "race-1", "seq": seq, "duplicate": True}
     assert looks == ["race-1", "race-1"]
@@ -318,7 +328,7 @@ def test_postgres_resent_message_is_processed_once(postgres_url: str, settings: 
     frame = {"type": "message", "client_id": "pg-resend", "text": "居住证怎么办"}
     with TestClient(app) as pg_client:
         for _ in range(2):
-            with pg_client.websocket_connect(URL.format("pg-web")) as ws:
+            with pg_client.websocket_connect(url(pg_client, "pg-web")) as ws:
                 ws.send_json(frame)
                 ack = frames_until(ws, "ack")[-1]
     database = Database(postgres_url)
@@ -329,7 +339,59 @@ def test_postgres_resent_message_is_processed_once(postgres_url: str, settings: 
 
 
 def test_conversations_of_other_channels_are_not_served(client: TestClient) -> None:
-    posted = client.post("/api/conversations/api-conv/messages", json={"text": "我的身份证号是多少"})
+    posted = client.post("/api/conversations/api-conv/messages", headers=as_citizen(client, "api-conv"), json={"text": "我的身份证号是多少"})
     assert posted.status_code in (200, 503)
-    with client.websocket_connect(URL.format("api-conv")) as ws:
-        assert ws.receive_json()["code"] == "not_a_web_conversation"
+    # Even a correctly signed web token for that id finds nothing: the conversation is the REST channel's.
+    with client.websocket_connect(url(client, "api-conv")) as ws:
+        assert ws.receive_json()["code"] == "conversation_not_found"
+
+
+def test_a_new_widget_gets_its_conversation_id_and_token_from_the_server(client: TestClient) -> None:
+    with client.websocket_connect("/ws/conversations") as ws:
+        session = ws.receive_json()
+        assert session["type"] == "session" and session["conversation_id"].startswith("web-")
+        ws.send_json({"type": "message", "client_id": "m1", "text": "护照怎么办"})
+        frames_until(ws, "ack")
+    conversation_id, token = session["conversation_id"], session["access_token"]
+    with client.websocket_connect(f"/ws/conversations/{conversation_id}?token={token}") as ws:
+        ws.send_json({"type": "sync", "after": 0})
+        synced = frames_until(ws, "sync")[-1]
+    assert [m["text"] for m in synced["messages"] if m["sender"] == "citizen"] == ["护照怎么办"]
+
+
+@pytest.mark.parametrize("query", ["", "?token=", "?token=v1.forged", "?token=" + "x" * 500])
+def test_a_socket_without_the_right_token_gets_nothing(client: TestClient, query: str) -> None:
+    with client.websocket_connect(url(client, "conv-owned")) as ws:
+        ws.send_json({"type": "message", "client_id": "m1", "text": "我的身份证110101199003071234"})
+        frames_until(ws, "ack")
+    with client.websocket_connect(URL.format("conv-owned") + query) as ws:
+        refused = ws.receive_json()
+        assert refused == {"type": "error", "code": "conversation_not_found",
+                           "message": "no conversation matches this id and access token"}
+        with pytest.raises(WebSocketDisconnect):
+            ws.receive_json()
+
+
+def test_another_widgets_token_opens_only_its_own_conversation(client: TestClient) -> None:
+    other_token = access.issue_token(client.app.state.settings.secret_key, Channel.web, "conv-other")
+    with client.websocket_connect(URL.format("conv-mine") + f"?token={other_token}") as ws:
+        assert ws.receive_json()["code"] == "conversation_not_found"
+
+
+@pytest.mark.parametrize(("origin", "allowed"), [
+    ("http://testserver", True),                  # the service's own pages (the demo portal)
+    ("https://www.example.gov.cn", True),          # configured embedding site
+    ("https://evil.example.com", False),
+    ("null", False),
+])
+def test_only_configured_origins_may_open_the_widget_socket(app: FastAPI, client: TestClient,
+                                                            origin: str, allowed: bool) -> None:
+    app.state.settings.web.allowed_origins = ["https://www.example.gov.cn"]
+    if allowed:
+        with client.websocket_connect("/ws/conversations", headers={"origin": origin}) as ws:
+            assert ws.receive_json()["type"] == "session"
+    else:
+        with pytest.raises(WebSocketDisconnect) as refused:
+            with client.websocket_connect("/ws/conversations", headers={"origin": origin}):
+                pass
+        assert refused.value.code == 1008
