@@ -4,6 +4,7 @@ Ctrl-C (or SIGTERM) stops all three processes cleanly.
 """
 
 import json
+import os
 import secrets
 import signal
 import subprocess
@@ -17,17 +18,24 @@ from stack import ROOT, Stack, StackConfig  # noqa: E402
 from train import train  # noqa: E402
 
 
+SECRET_NAMES = ("rasa_token", "internal_token", "secret_key", "action_server_token", "integration_api_key")
+
+
 def load_secrets(var_dir: Path) -> dict[str, str]:
-    """Reads the local secrets, creating them on the first run (kept under var/, never committed)."""
+    """Reads the local secrets, creating missing ones (kept under var/, never committed).
+
+    A file from an older version keeps its values and gains the secrets added since.
+    """
     path = var_dir / "secrets.json"
-    if path.exists():
-        stored: dict[str, str] = json.loads(path.read_text())
-        return stored
-    values = {key: secrets.token_urlsafe(32) for key in ("rasa_token", "internal_token", "secret_key")}
-    var_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(values))
-    path.chmod(0o600)
-    return values
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    missing = [name for name in SECRET_NAMES if not stored.get(name)]
+    if missing:
+        stored.update({name: secrets.token_urlsafe(32) for name in missing})
+        var_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600, exist_ok=True)
+        path.chmod(0o600)
+        path.write_text(json.dumps(stored))
+    return stored
 
 
 def prepare_database(env: dict[str, str]) -> None:
@@ -42,9 +50,11 @@ def main() -> int:
     model = train()
     var_dir = ROOT / "var"
     stored = load_secrets(var_dir)
-    config = StackConfig(var_dir=var_dir, model_path=model, service_host="0.0.0.0",
+    # Loopback only, like Rasa and the action server; SERVICE_HOST=0.0.0.0 exposes the service.
+    config = StackConfig(var_dir=var_dir, model_path=model, service_host=os.environ.get("SERVICE_HOST") or "127.0.0.1",
                          rasa_token=stored["rasa_token"], internal_token=stored["internal_token"],
-                         secret_key=stored["secret_key"])
+                         secret_key=stored["secret_key"], action_server_token=stored["action_server_token"],
+                         integration_api_key=stored["integration_api_key"])
     stack = Stack(config)
     prepare_database(stack.environment())
 
@@ -72,8 +82,13 @@ def main() -> int:
             print("      agent console                     http://127.0.0.1:8000/console")
             print("      API docs                          http://127.0.0.1:8000/docs")
             print("      health                            http://127.0.0.1:8000/healthz")
-            print("      chat with curl: curl -s -X POST http://127.0.0.1:8000/api/conversations/demo/messages "
-                  "-H 'Content-Type: application/json' -d '{\"text\": \"你好\"}'")
+            print("      chat with curl: open a conversation with the integration API key, then send messages")
+            print("      with the conversation's access token:")
+            print("        curl -s -X POST http://127.0.0.1:8000/api/conversations "
+                  f"-H 'X-API-Key: {config.integration_api_key}'")
+            print("        curl -s -X POST http://127.0.0.1:8000/api/conversations/<conversation_id>/messages "
+                  "-H 'Authorization: Bearer <access_token>' -H 'Content-Type: application/json' "
+                  "-d '{\"text\": \"你好\"}'")
             if accounts.exists():
                 print(f"      console accounts: {accounts.read_text().strip()}")
             print("      press Ctrl-C to stop\n", flush=True)

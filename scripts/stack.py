@@ -2,8 +2,15 @@
 
 Used by the run command (``scripts/run.py``) and by the end-to-end tests, which
 start their own stack on other ports with a temporary database.
+
+Rasa and the action server listen on 127.0.0.1 only. Secrets travel in the
+environment, never on a command line (where ``ps`` would show them): Rasa is
+started through ``bot/rasa_server.py``, which reads RASA_TOKEN, and the action
+server through ``bot/actions/server.py``, which refuses every request without
+ACTION_SERVER_TOKEN except ``GET /health``.
 """
 
+import json
 import os
 import secrets
 import signal
@@ -33,6 +40,10 @@ class StackConfig:
     rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     internal_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # Rasa presents it to the action server (endpoints.yml); the action server refuses calls without it.
+    action_server_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # The one integration allowed to open conversations over the REST API (X-API-Key).
+    integration_api_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     extra_env: dict[str, str] = field(default_factory=dict)
     log_prefix: bool = True
 
@@ -68,7 +79,10 @@ class Stack:
             "ACTION_WEBHOOK_URL": f"http://127.0.0.1:{config.actions_port}/webhook",
             "SERVICE_URL": config.service_url,
             "INTERNAL_API_TOKEN": config.internal_token,
+            "ACTION_SERVER_TOKEN": config.action_server_token,
+            "INTEGRATION_API_KEYS": json.dumps([config.integration_api_key]),
             "SECRET_KEY": config.secret_key,
+            "ENVIRONMENT": "development",
             "TRACKER_DIALECT": "sqlite",
             "TRACKER_DB": str(config.var_dir / "rasa_tracker.db"),
             "DATABASE_URL": config.database_url or f"sqlite:///{config.var_dir / 'service.db'}",
@@ -97,15 +111,14 @@ class Stack:
         """Starts Rasa, the action server and the service."""
         config = self.config
         env = self.environment()
-        bot_bin = ROOT / ".venv-bot" / "bin"
+        bot_python = str(ROOT / ".venv-bot" / "bin" / "python")
         # endpoints.yml names the action server's webhook URL ACTION_SERVER_URL.
         rasa_env = dict(env, ACTION_SERVER_URL=env["ACTION_WEBHOOK_URL"])
-        self._spawn("rasa", [str(bot_bin / "rasa"), "run", "--model", str(config.model_path),
+        self._spawn("rasa", [bot_python, "-m", "bot.rasa_server", "--model", str(config.model_path),
                              "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-                             "--enable-api", "--auth-token", config.rasa_token,
-                             "--interface", "127.0.0.1", "--port", str(config.rasa_port)], rasa_env)
-        self._spawn("actions", [str(bot_bin / "rasa"), "run", "actions", "--actions", "bot.actions",
-                                "--port", str(config.actions_port)], env)
+                             "--enable-api", "--interface", "127.0.0.1", "--port", str(config.rasa_port)], rasa_env)
+        self._spawn("actions", [bot_python, "-m", "bot.actions.server",
+                                "--host", "127.0.0.1", "--port", str(config.actions_port)], env)
         self._spawn("service", [str(ROOT / ".venv" / "bin" / "uvicorn"), "service.main:app",
                                 "--host", config.service_host, "--port", str(config.service_port),
                                 "--no-access-log"], env)

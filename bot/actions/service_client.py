@@ -3,6 +3,8 @@
 Actions stay thin: they gather slots, call the service, and turn its answer
 into messages and events. Configuration comes from the action server's
 environment (SERVICE_URL, INTERNAL_API_TOKEN), which the run script sets.
+INTERNAL_API_TOKEN has no default: the action server refuses to start without
+it (``bot.actions.server``), and a client without a token sends nothing.
 """
 
 import os
@@ -31,11 +33,13 @@ class ServiceClient:
 
     def __init__(self, base_url: str | None = None, token: str | None = None, timeout: float = 10.0) -> None:
         self.base_url = (base_url or os.environ.get("SERVICE_URL", "http://127.0.0.1:8000")).rstrip("/")
-        self.token = token or os.environ.get("INTERNAL_API_TOKEN", "change-me-internal-token")
+        self.token = token or os.environ.get("INTERNAL_API_TOKEN", "")
         self.timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
         """Sends a request and returns the decoded JSON body."""
+        if not self.token:
+            raise ServiceUnavailable("INTERNAL_API_TOKEN is not set")
         headers = {"Authorization": f"Bearer {self.token}"}
         try:
             async with aiohttp.ClientSession(timeout=self.timeout) as session:

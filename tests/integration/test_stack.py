@@ -2,6 +2,7 @@
 
 import sqlite3
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -42,3 +43,56 @@ def test_conversation_is_kept_in_rasas_sql_tracker_store(live_stack) -> None:
     with sqlite3.connect(tracker_db) as connection:
         count = connection.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (conversation_id,)).fetchone()[0]
     assert count > 0
+
+
+def test_action_server_refuses_unsigned_webhook(live_stack) -> None:
+    url = f"http://127.0.0.1:{live_stack.config.actions_port}"
+    call = {"next_action": "action_answer_faq", "sender_id": "x", "tracker": {"sender_id": "x", "events": []},
+            "domain": {}, "version": "3.6.2"}
+    assert httpx.post(f"{url}/webhook", json=call, timeout=10).status_code == 401
+    assert httpx.post(f"{url}/webhook", json=call, timeout=10,
+                      headers={"Authorization": "Bearer not-the-action-server-token"}).status_code == 401
+    assert httpx.get(f"{url}/actions", timeout=10).status_code == 401
+    signed = httpx.get(f"{url}/actions", timeout=10,
+                       headers={"Authorization": f"Bearer {live_stack.config.action_server_token}"})
+    assert signed.status_code == 200 and {"name": "action_answer_faq"} in signed.json()
+    assert httpx.get(f"{url}/health", timeout=10).status_code == 200
+
+
+def _process_tree(roots: list[int]) -> list[int]:
+    """The given processes and all their descendants, from /proc."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        parent = int(text.rsplit(")", 1)[1].split()[1])
+        parents.setdefault(parent, []).append(int(stat.parent.name))
+    tree, pending = [], list(roots)
+    while pending:
+        pid = pending.pop()
+        tree.append(pid)
+        pending.extend(parents.get(pid, []))
+    return tree
+
+
+def test_no_secret_on_any_command_line(live_stack) -> None:
+    if not Path("/proc/self/cmdline").exists():
+        pytest.skip("needs Linux /proc")
+    config = live_stack.config
+    secrets = {"RASA_TOKEN": config.rasa_token, "INTERNAL_API_TOKEN": config.internal_token,
+               "ACTION_SERVER_TOKEN": config.action_server_token, "SECRET_KEY": config.secret_key,
+               "INTEGRATION_API_KEYS": config.integration_api_key}
+    command_lines = {}
+    for pid in _process_tree([process.pid for process in live_stack.processes.values()]):
+        try:
+            command_lines[pid] = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+    assert len(command_lines) >= len(live_stack.processes)
+    assert any("bot.rasa_server" in line for line in command_lines.values())
+    assert any("bot.actions.server" in line for line in command_lines.values())
+    leaks = {name: pid for name, secret in secrets.items() for pid, line in command_lines.items() if secret in line}
+    assert not leaks, {name: command_lines[pid] for name, pid in leaks.items()}
