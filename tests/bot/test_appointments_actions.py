@@ -21,7 +21,7 @@ from bot.actions import appointments as actions
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_PYTHON = ROOT / ".venv" / "bin" / "python"
-TOKEN = "actions-test-token"
+TOKEN = "actions-internal-token-0001"
 DOMAIN: dict[str, Any] = {"forms": {"appointment_form": {"required_slots": [
     "appointment_service", "appointment_day", "appointment_start", "appointment_name", "appointment_mobile",
     "appointment_id_number", "appointment_confirmed"]},
@@ -43,6 +43,7 @@ def service_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     folder = tmp_path_factory.mktemp("service")
     database_url = f"sqlite:///{folder / 'service.db'}"
     env = {**os.environ, "DATABASE_URL": database_url, "INTERNAL_API_TOKEN": TOKEN,
+           "RASA_TOKEN": "actions-test-rasa-token-0001", "SECRET_KEY": "actions-test-secret-key-0001",
            "APPOINTMENTS__FROZEN_CLOCK": "2026-11-18T10:00:00", "PYTHONPATH": str(ROOT)}
     subprocess.run([str(SERVICE_PYTHON), "-m", "service.migrate", database_url], cwd=ROOT, env=env, check=True)
     port = free_port()

@@ -44,6 +44,7 @@ def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                    stdout=subprocess.DEVNULL)
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "INTERNAL_API_TOKEN": TOKEN,
+           "RASA_TOKEN": "faq-actions-rasa-token-0001", "SECRET_KEY": "faq-actions-secret-key-0001",
            "FAQ__RELOAD_CHECK_SECONDS": "0"}
     process = subprocess.Popen(
         [str(SERVICE_PYTHON), "-m", "uvicorn", "service.app:create_app", "--factory",

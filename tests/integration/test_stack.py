@@ -1,19 +1,30 @@
 """End to end through the router: a trained Rasa, the action server and the service."""
 
 import sqlite3
-import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support import open_live_conversation
+
 pytestmark = pytest.mark.integration
+
+# The access headers of each conversation the tests opened.
+OWNERS: dict[str, dict[str, str]] = {}
+
+
+def open_conversation(stack) -> str:
+    """Opens a conversation as an integration does; remembers its owner's headers."""
+    conversation_id, OWNERS[conversation_id] = open_live_conversation(stack.config.service_url,
+                                                                      stack.config.integration_api_key)
+    return conversation_id
 
 
 def say(stack, conversation_id: str, text: str) -> dict:
     """Sends one citizen message through the router and returns the exchange."""
     response = httpx.post(f"{stack.config.service_url}/api/conversations/{conversation_id}/messages",
-                          json={"text": text}, timeout=60)
+                          json={"text": text}, headers=OWNERS[conversation_id], timeout=60)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -26,18 +37,18 @@ def test_health_reports_everything_up(live_stack) -> None:
 
 
 def test_greeting_in_chinese(live_stack) -> None:
-    exchange = say(live_stack, f"it-{uuid.uuid4().hex[:8]}", "你好")
+    exchange = say(live_stack, open_conversation(live_stack), "你好")
     text = " ".join(r["text"] or "" for r in exchange["replies"])
     assert "您好" in text
 
 
 def test_traditional_characters_are_understood(live_stack) -> None:
-    exchange = say(live_stack, f"it-{uuid.uuid4().hex[:8]}", "你們好")
+    exchange = say(live_stack, open_conversation(live_stack), "你們好")
     assert "您好" in " ".join(r["text"] or "" for r in exchange["replies"])
 
 
 def test_conversation_is_kept_in_rasas_sql_tracker_store(live_stack) -> None:
-    conversation_id = f"it-{uuid.uuid4().hex[:8]}"
+    conversation_id = open_conversation(live_stack)
     say(live_stack, conversation_id, "你好")
     tracker_db = live_stack.config.var_dir / "rasa_tracker.db"
     with sqlite3.connect(tracker_db) as connection:
