@@ -1,26 +1,16 @@
-"""Checks and masks what identifies a citizen: mobile numbers, ID numbers, confirmation codes."""
+"""Checks what identifies a citizen: mobile numbers, ID numbers, confirmation codes (masking: service.pii)."""
 
 import re
 import secrets
 
-MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
-ID_NUMBER_PATTERN = re.compile(r"^\d{17}[\dX]$")
+from service.pii import ID_NUMBER_PATTERN, MOBILE_PATTERN, normalise_mobile
+
 # GB 11643-1999: weights of the first 17 digits and the check character for sum mod 11.
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
 # Easy to read aloud: no 0/O and no 1/I/L.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
-
-
-def normalise_mobile(value: str) -> str:
-    """Drops spaces, dashes and a +86 prefix a citizen may type."""
-    digits = re.sub(r"[\s\-()]", "", value or "")
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    elif digits.startswith("0086"):
-        digits = digits[4:]
-    return digits
 
 
 def mobile_problem(value: str) -> str | None:
@@ -44,17 +34,6 @@ def id_number_problem(value: str) -> str | None:
     if ID_CHECK_CHARS[total % 11] != number[17]:
         return "id_number_checksum"
     return None
-
-
-def mask_mobile(mobile: str) -> str:
-    """138****5678."""
-    return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) == 11 else "*" * len(mobile)
-
-
-def mask_id_number(number: str) -> str:
-    """Keeps the region (first 6) and the last 4: 110105********123X."""
-    number = number.strip().upper()
-    return f"{number[:6]}{'*' * (len(number) - 10)}{number[-4:]}"
 
 
 def new_confirmation_code() -> str:

@@ -18,8 +18,6 @@ from sqlalchemy.orm import Session
 from appointments.citizen_identity import (
     id_number_problem,
     is_code_shaped,
-    mask_id_number,
-    mask_mobile,
     mobile_problem,
     new_confirmation_code,
 )
@@ -28,6 +26,7 @@ from appointments.models import AppointmentSlot, Booking, BookingCreate, Booking
 from appointments.offices import Office
 from appointments.schedule import AppointmentRules, in_part
 from service.errors import ConflictError, NotFoundError, ServiceError
+from service.pii import mask_id_number, mask_mobile
 from service.texts import load_texts
 
 ACTIVE = (BookingStatus.booked, BookingStatus.checked_in, BookingStatus.no_show)

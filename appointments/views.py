@@ -15,7 +15,6 @@ from pydantic import BaseModel, Field
 from appointments import service
 from appointments.citizen_identity import (
     id_number_problem,
-    mask_mobile,
     mobile_problem,
     normalise_code,
     normalise_mobile,
@@ -34,6 +33,7 @@ from appointments.staff_auth import StaffDep, check_staff_csrf
 from service.database import SessionDep, TransactionalRoute
 from service.errors import NotFoundError, ServiceError
 from service.internal import InternalAuth
+from service.pii import mask_mobile
 from service.texts import load_texts
 
 internal = APIRouter(route_class=TransactionalRoute, prefix="/internal/appointments", tags=["appointments"], dependencies=[InternalAuth])

@@ -1,39 +1,22 @@
 """Storing FAQ questions (PII masked) and reporting on them."""
 
-import re
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.components.normalization import normalize_text
 from faq.enums import AnswerStatus
 from faq.models import FaqQuery, FaqReport, ReportRow
+from service.pii import mask_text
 
 MAX_LOGGED_CHARS = 500
-# Order matters: an ID number contains digit runs a phone pattern would also match.
-PII_PATTERNS = (
-    (re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[0-9Xx](?![0-9A-Za-z])"),
-     "[身份证号]"),
-    (re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)"), "[手机号]"),
-    (re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)"), "[电话]"),
-    (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "[邮箱]"),
-    (re.compile(r"\d{8,}"), "[号码]"),
-)
-
-
-def mask_pii(text: str) -> str:
-    """Replaces ID numbers, phone numbers, e-mail addresses and long digit runs with labels."""
-    masked = normalize_text(text)
-    for pattern, label in PII_PATTERNS:
-        masked = pattern.sub(label, masked)
-    return masked
 
 
 def log_question(*, db_session: Session, conversation_id: str | None, question: str, status: AnswerStatus,
                  entry_id: str | None, service: str | None, confidence: float) -> FaqQuery:
-    """Records one question with its PII masked."""
-    row = FaqQuery(conversation_id=conversation_id, question=mask_pii(question)[:MAX_LOGGED_CHARS],
-                   status=status, entry_id=entry_id, service=service, confidence=confidence)
+    """Records one question, normalised (half-width, simplified) and with its PII masked."""
+    masked = mask_text(normalize_text(question))
+    row = FaqQuery(conversation_id=conversation_id, question=masked[:MAX_LOGGED_CHARS], status=status,
+                   entry_id=entry_id, service=service, confidence=confidence)
     db_session.add(row)
     db_session.flush()
     return row

@@ -1,20 +1,17 @@
 """What the agent is told about a handed-over conversation: masked turns, summary, earlier cases."""
 
 import logging
-import re
 from typing import Any
 
 from sqlalchemy import MetaData, Table, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from handoff.models import TicketCreate
+from service.pii import find_mobile, mask_text, mask_value
 from service.texts import text as t
 
 logger = logging.getLogger(__name__)
 
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-?\d{4}(\d{3,4})(?!\d)")
 _MISUNDERSTOOD_INTENTS = {"nlu_fallback", "out_of_scope"}
 _CN_COUNTS = {1: "一", 2: "两", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九"}
 _PII_SLOTS = {"id_number"}
@@ -25,30 +22,12 @@ _SHOWN_COLUMNS = ("code", "booking_code", "number", "ticket_number", "service_id
                   "category", "title", "status", "date", "slot_start", "starts_at", "start_at", "created_at")
 
 
-def mask_pii(value: str) -> str:
-    """Masks ID-card, mobile and landline numbers, keeping the first and last digits for reference."""
-    value = _ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(2)}", value)
-    value = _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", value)
-    return _LANDLINE.sub(lambda m: f"{m.group(1)}-****{m.group(2)}", value)
-
-
-def mask_value(value: Any) -> Any:
-    """Masks PII inside strings, lists and dicts."""
-    if isinstance(value, str):
-        return mask_pii(value)
-    if isinstance(value, list):
-        return [mask_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: mask_value(v) for k, v in value.items()}
-    return value
-
-
 def masked_turns(body: TicketCreate, limit: int) -> list[dict[str, Any]]:
     """Returns the last turns with PII masked, ready to store for the agent."""
     turns = []
     for turn in body.turns[-limit:]:
         item = turn.model_dump(mode="json")
-        item["text"] = mask_pii(item["text"]) if item.get("text") else item.get("text")
+        item["text"] = mask_text(item["text"]) if item.get("text") else item.get("text")
         turns.append(item)
     return turns
 
@@ -66,12 +45,11 @@ def masked_slots(slots: dict[str, Any]) -> dict[str, Any]:
 def contact_mobile(body: TicketCreate) -> str | None:
     """Finds the citizen's mobile number (slot first, then their own words) for a callback."""
     slot = body.slots.get("mobile")
-    if isinstance(slot, str) and _MOBILE.search(slot):
-        return _MOBILE.search(slot).group(0)  # type: ignore[union-attr]
+    if isinstance(slot, str) and (found := find_mobile(slot)):
+        return found
     for turn in reversed(body.turns):
-        match = _MOBILE.search(turn.text or "")
-        if match:
-            return match.group(0)
+        if found := find_mobile(turn.text):
+            return found
     return None
 
 
@@ -83,10 +61,10 @@ def _misunderstood(body: TicketCreate, threshold: float = 0.5) -> int:
 def _topic(body: TicketCreate) -> str:
     service = body.slots.get("current_service")
     if isinstance(service, str) and service.strip():
-        return mask_pii(service.strip())[:40]
+        return mask_text(service.strip())[:40]
     for turn in body.turns:
         if turn.text and turn.text.strip():
-            snippet = mask_pii(turn.text.strip())
+            snippet = mask_text(turn.text.strip())
             return t("handoff", "summary_quote", text=snippet[:30] + ("…" if len(snippet) > 30 else ""))
     return t("handoff", "summary_unknown_topic")
 
@@ -104,7 +82,7 @@ def build_summary(body: TicketCreate, service_names: dict[str, str] | None = Non
         parts.append(t("handoff", f"summary_emotion_{body.emotion.label}"))
     parts.append(t("handoff", f"summary_reason_{body.reason.value}"))
     if body.note:
-        parts.append(t("handoff", "summary_note", note=mask_pii(body.note.strip())[:200]))
+        parts.append(t("handoff", "summary_note", note=mask_text(body.note.strip())[:200]))
     return t("handoff", "summary_separator").join(parts) + t("handoff", "summary_end")
 
 
@@ -160,5 +138,5 @@ def _rows_for(db_session: Session, table: Table, conversation_id: str, mobile: s
         statement = statement.order_by(columns["created_at"].desc())
     rows = []
     for row in db_session.execute(statement).mappings():
-        rows.append({k: mask_value(str(v)) if v is not None else None for k, v in row.items()})
+        rows.append({k: mask_text(str(v)) if v is not None else None for k, v in row.items()})
     return rows

@@ -30,6 +30,7 @@ from handoff.models import Agent, HandoffTicket, TicketCreate, TicketCreated
 from handoff.settings import HandoffSettings
 from handoff.staff import hash_password
 from service.errors import ConflictError, ServiceError
+from service.pii import find_mobile, mask_text
 from service.texts import text as t
 
 logger = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ async def open_ticket(app: FastAPI, body: TicketCreate) -> TicketCreated:
             slots=briefing.masked_slots(body.slots),
             history=briefing.earlier_cases(db_session, conversation_id=conversation.id, mobile=mobile,
                                            limit=settings.history_rows),
-            note=briefing.mask_pii(body.note) if body.note else None, contact_mobile=mobile,
+            note=mask_text(body.note) if body.note else None, contact_mobile=mobile,
             left_messages=[], opened_seq=conversation.last_seq, alert_count=1, last_alert_at=now, created_at=now,
         )
         conversation_service.set_mode(db_session=db_session, conversation=conversation, mode=ConversationMode.waiting)
@@ -197,8 +198,7 @@ async def handle_waiting_message(router: ConversationRouter, conversation_id: st
         else:
             ticket.left_messages = [*ticket.left_messages, {"text": text, "at": utcnow().isoformat()}]
             if not ticket.contact_mobile:
-                found = re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", text)
-                ticket.contact_mobile = found.group(0) if found else None
+                ticket.contact_mobile = find_mobile(text)
             db_session.flush()
             if ticket.status == TicketStatus.queued:
                 position = handoff_service.get_position(db_session=db_session, ticket=ticket) or 1

@@ -13,7 +13,6 @@ from conversations.flows import clean_citizen_text
 from conversations.models import MessageRead
 from handoff import flows
 from handoff import service as handoff_service
-from handoff.briefing import mask_pii
 from handoff.console.views import install_console
 from handoff.enums import StaffRole, TicketStatus
 from handoff.models import (
@@ -34,6 +33,7 @@ from handoff.staff import check_csrf, require_staff, staff_auth
 from service.database import SessionDep, TransactionalRoute
 from service.errors import ServiceError
 from service.internal import InternalAuth
+from service.pii import mask_text
 
 router = APIRouter(route_class=TransactionalRoute, tags=["handoff"])
 
@@ -138,7 +138,7 @@ def get_ticket(ticket_id: TicketId, agent: StaffDep, db_session: SessionDep) -> 
                                                         conversation_id=ticket.conversation_id, limit=200):
         read = MessageRead.from_message(message)
         if read.seq <= ticket.opened_seq and read.text:
-            read.text = mask_pii(read.text)
+            read.text = mask_text(read.text)
         messages.append(read.model_dump(mode="json"))
     owner = handoff_service.get_agent(db_session=db_session, agent_id=ticket.agent_id) if ticket.agent_id else None
     position = handoff_service.get_position(db_session=db_session, ticket=ticket)
