@@ -18,6 +18,7 @@ from complaints.clock import ClockDep, as_utc
 from complaints.enums import OPEN_STATUSES
 from service.database import DatabaseDep, SessionDep, TransactionalRoute
 from service.errors import ServiceError
+from service.texts import text as t
 
 console_router = APIRouter(route_class=TransactionalRoute, prefix="/console/complaints", tags=["complaints-console"], include_in_schema=False)
 templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
@@ -67,13 +68,15 @@ def ticket_page(number: str, request: Request, db_session: SessionDep, clock: Cl
     ticket = flows.to_read(complaint, clock(), request.app.state.settings.complaints)
     return templates.TemplateResponse(request, "complaints_detail.html",
                                       {"ticket": ticket, "staff": staff, "local": _local(request),
-                                       "csrf_token": getattr(request.state, "csrf_token", None)})
+                                       "csrf_token": getattr(request.state, "csrf_token", None),
+                                       "zh_text": lambda key: t("complaints", key)})
 
 
 @console_router.post("/{number}/{step}")
 async def ticket_step(number: str, step: str, request: Request, database: DatabaseDep, clock: ClockDep,
-                      staff: StaffDep, text: Annotated[str, Form(max_length=4000)] = "") -> RedirectResponse:
-    """Records a step from the ticket page's forms, then returns to the page."""
+                      staff: StaffDep, text: Annotated[str, Form(max_length=4000)] = "",
+                      is_public: Annotated[bool, Form()] = False) -> RedirectResponse:
+    """Records a step from the ticket page's forms (a ticked box makes the note public), then returns to the page."""
     same_origin(request)
     if step == "assign":
         async with database.async_session() as db_session:
@@ -84,7 +87,7 @@ async def ticket_step(number: str, step: str, request: Request, database: Databa
         await flows.staff_step(database=database, router=request.app.state.router, number=number,
                                step=_STEPS[step], actor=staff.username,  # type: ignore[arg-type]
                                text=text if text.strip() or step != "close" else None, now=clock(),
-                               settings=request.app.state.settings.complaints)
+                               settings=request.app.state.settings.complaints, is_public=is_public)
     else:
         raise ServiceError("unknown step", code="not_found", status_code=404)
     return RedirectResponse(request.url_for("ticket_page", number=number.upper()), status_code=303)

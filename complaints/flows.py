@@ -31,6 +31,7 @@ from conversations.enums import Sender
 from conversations.flows import ConversationRouter
 from service.database import Database
 from service.errors import NotFoundError, ServiceError
+from service.pii import mask_mobile
 from service.texts import text as t
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def to_read(complaint: Complaint, now: datetime, settings: ComplaintSettings, *,
         location=complaint.location,
         occurred=complaint.occurred,
         window=complaint.window,
-        mobile_masked=complaint_service.mask_mobile(complaint.mobile),
+        mobile_masked=mask_mobile(complaint.mobile) if complaint.mobile else None,
         anonymous=complaint.anonymous,
         source=Source(complaint.source),
         conversation_id=complaint.conversation_id,
@@ -76,7 +77,8 @@ def to_read(complaint: Complaint, now: datetime, settings: ComplaintSettings, *,
         plan_at=as_utc(complaint.plan_at) if complaint.plan_at else None,
         resolved_at=as_utc(complaint.resolved_at) if complaint.resolved_at else None,
         closed_at=as_utc(complaint.closed_at) if complaint.closed_at else None,
-        events=[EventRead(kind=e.kind, actor=e.actor, text=e.text, created_at=as_utc(e.created_at))
+        events=[EventRead(kind=e.kind, actor=e.actor, text=e.text, is_public=e.is_public,
+                          created_at=as_utc(e.created_at))
                 for e in complaint.events] if with_events else [],
     )
 
@@ -162,14 +164,16 @@ async def notify_citizen(router: ConversationRouter, conversation_id: str | None
 
 
 async def staff_step(*, database: Database, router: ConversationRouter, number: str, step: StaffStep, actor: str,
-                     text: str | None, now: datetime, settings: ComplaintSettings) -> ComplaintRead:
-    """Records a staff step, then tells the citizen in their chat."""
+                     text: str | None, now: datetime, settings: ComplaintSettings,
+                     is_public: bool = False) -> ComplaintRead:
+    """Records a staff step, then tells the citizen in their chat; a public note also shows (masked) in Open311."""
     if text is not None or step != "close":
         text = complaint_service.check_text(text or "", field="text", min_chars=1,
                                             max_chars=settings.staff_text_max_chars)
     async with database.async_session() as db_session:
         complaint = complaint_service.get_by_number_or_404(db_session=db_session, number=number)
-        _STEP_FUNCTIONS[step](db_session=db_session, complaint=complaint, actor=actor, text=text, now=now)
+        _STEP_FUNCTIONS[step](db_session=db_session, complaint=complaint, actor=actor, text=text, now=now,
+                              is_public=is_public)
         read = to_read(complaint, now, settings)
         conversation_id = complaint.conversation_id
     step_label = t("complaints", f"event.{_STEP_EVENTS[step]}")

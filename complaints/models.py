@@ -5,13 +5,13 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from complaints.enums import ComplaintCategory, ComplaintStatus, EventKind, Source, Urgency
 from service.database import Base
+from service.pii import MOBILE_PATTERN, normalise_mobile
 
-MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
 TICKET_NUMBER_PATTERN = re.compile(r"^TS\d{8}-\d{4,6}$")
 
 
@@ -75,6 +75,8 @@ class ComplaintEvent(Base):
     kind: Mapped[str] = mapped_column(String(24))
     actor: Mapped[str] = mapped_column(String(64))
     text: Mapped[str | None] = mapped_column(Text)
+    # Staff chose to show this note publicly (Open311 status_notes, masked); every other note stays internal.
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     complaint: Mapped[Complaint] = relationship(back_populates="events")
@@ -142,20 +144,19 @@ class ComplaintCreate(BaseModel):
     def _valid_mobile(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        digits = value.strip().replace(" ", "").replace("-", "")
-        if digits.startswith("+86"):
-            digits = digits[3:]
+        digits = normalise_mobile(value)
         if not MOBILE_PATTERN.match(digits):
             raise ValueError("mobile must be an 11-digit mainland mobile number")
         return digits
 
 
 class StaffText(BaseModel):
-    """A staff response, plan, resolution or closing note."""
+    """A staff response, plan, resolution or closing note; ``is_public`` also shows it publicly (masked)."""
 
     model_config = ConfigDict(extra="forbid")
 
     text: str
+    is_public: bool = False
 
 
 class AssignIn(BaseModel):
@@ -204,6 +205,7 @@ class EventRead(BaseModel):
     kind: EventKind
     actor: str
     text: str | None
+    is_public: bool = False
     created_at: datetime
 
 

@@ -4,9 +4,16 @@ Every endpoint answers in JSON or XML by its extension (``services.json``,
 ``services.xml`` ...). Field names, the comma-delimited filters, the w3 date
 format and the error shape (an array of {code, description}; ``<errors>`` in
 XML) follow the GeoReport v2 specification.
-Submitting needs an API key from settings. Reading is public, as the standard
-intends, but a complaint's own words are shown only to callers with a key, and
-never for integrity reports (who reported bribery is nobody else's business).
+Submitting needs an API key from settings, and so does every bulk read (the
+list, or several comma-separated ids): ticket numbers run in sequence, so an
+open list would let anyone walk every complaint. One request looked up by its id
+is public, and a public answer carries only the public status GeoReport v2
+defines: the service, the status, the dates, the agency, a coarse location (the
+service window, never the citizen's free-text address) and ``status_notes``
+from the staff notes marked public, masked. Internal notes, names, phone and ID
+numbers, coordinates and media never appear. Callers with a key also get the
+complaint's own words (masked), coordinates and media, never for integrity
+reports (who reported bribery is nobody else's business).
 """
 
 import hmac
@@ -24,17 +31,16 @@ from sqlalchemy import select
 from complaints import flows, risk
 from complaints.categories import category_label, load_rules
 from complaints.clock import app_now, as_utc
-from complaints.enums import FINISHED_STATUSES, OPEN_STATUSES, ComplaintCategory, EventKind, Source
+from complaints.enums import FINISHED_STATUSES, OPEN_STATUSES, ComplaintCategory, Source
 from complaints.models import Complaint, ComplaintCreate
+from complaints.service import PUBLIC_NOTE_EVENTS
 from service.database import TransactionalRoute
 from service.errors import ServiceError
+from service.pii import mask_text
 from service.texts import text as t
 
 open311_router = APIRouter(route_class=TransactionalRoute, prefix="/open311/v2", tags=["open311"])
-
-_STAFF_NOTES = (EventKind.first_response, EventKind.plan, EventKind.resolution, EventKind.closed,
-                EventKind.withdrawn)
-
+KEY_REFUSED = "api_key is missing or invalid"
 
 FORMATS = ("json", "xml")
 # Characters XML 1.0 cannot carry, even escaped; a citizen's text may contain them.
@@ -87,31 +93,37 @@ def _parse_w3(value: str) -> datetime:
     return parsed
 
 
-def service_request(complaint: Complaint, request: Request, *, with_description: bool) -> dict[str, Any]:
-    """Renders one ticket as a GeoReport v2 service request."""
+def public_status_notes(complaint: Complaint) -> str | None:
+    """The latest staff note marked public, masked (and the citizen's own name with it); internal notes never."""
+    notes = [e.text for e in complaint.events if e.is_public and e.kind in PUBLIC_NOTE_EVENTS and e.text]
+    return mask_text(notes[-1], names=[complaint.contact_name]) if notes else None
+
+
+def service_request(complaint: Complaint, request: Request, *, keyed: bool) -> dict[str, Any]:
+    """Renders one ticket as a GeoReport v2 service request: public fields, and more for a keyed caller."""
     timezone = str(request.app.state.settings.timezone)
-    notes = [e.text for e in complaint.events if e.kind in _STAFF_NOTES and e.text]
     is_open = risk.still_open(complaint.status)
-    show_description = with_description and complaint.category != ComplaintCategory.fees_integrity
+    detailed = keyed and complaint.category != ComplaintCategory.fees_integrity
     expected = (risk.current_due(complaint) or as_utc(complaint.plan_due)) if is_open else None
     return {
         "service_request_id": complaint.number,
         "status": "open" if is_open else "closed",
-        "status_notes": notes[-1] if notes else None,
+        "status_notes": public_status_notes(complaint),
         "service_name": category_label(complaint.category),
         "service_code": complaint.category,
-        "description": complaint.description if show_description else None,
+        "description": mask_text(complaint.description, names=[complaint.contact_name]) if detailed else None,
         "agency_responsible": t("complaints", "agency"),
         "service_notice": t("complaints", "open311_notice"),
         "requested_datetime": _w3(complaint.submitted_at, timezone),
         "updated_datetime": _w3(complaint.updated_at, timezone),
         "expected_datetime": _w3(expected, timezone),
-        "address": complaint.location,
+        # A coarse location only: the citizen's free text may say where they live or who they are.
+        "address": t("complaints", "open311_window", window=complaint.window) if complaint.window else None,
         "address_id": None,
         "zipcode": None,
-        "lat": complaint.lat,
-        "long": complaint.long,
-        "media_url": complaint.media_url,
+        "lat": complaint.lat if detailed else None,
+        "long": complaint.long if detailed else None,
+        "media_url": complaint.media_url if detailed else None,
     }
 
 
@@ -140,7 +152,7 @@ async def create_request(fmt: str, request: Request) -> Response:
         return open311_error(400, "request body must be application/x-www-form-urlencoded", fmt)
     fields = {key: str(value) for key, value in form.items() if isinstance(value, str)}
     if not _key_is_valid(request, fields.get("api_key")):
-        return open311_error(403, "api_key is missing or invalid", fmt)
+        return open311_error(403, KEY_REFUSED, fmt)
     code = fields.get("service_code", "").strip()
     if not code:
         return open311_error(400, "service_code is required", fmt)
@@ -179,7 +191,7 @@ async def create_request(fmt: str, request: Request) -> Response:
 
 @open311_router.get("/requests/{service_request_id}.{fmt}", response_model=None)
 def get_request(service_request_id: str, fmt: str, request: Request) -> Response:
-    """Returns one service request (as a one-element array, per the standard)."""
+    """Returns one service request (as a one-element array, per the standard); public fields without a key."""
     if (refused := _unknown_format(fmt)) is not None:
         return refused
     keyed = _key_is_valid(request, request.query_params.get("api_key"))
@@ -187,20 +199,25 @@ def get_request(service_request_id: str, fmt: str, request: Request) -> Response
         complaint = db_session.scalar(select(Complaint).where(Complaint.number == service_request_id.strip().upper()))
         if complaint is None:
             return open311_error(404, f"service_request_id {service_request_id[:40]} not found", fmt)
-        return respond(fmt, [service_request(complaint, request, with_description=keyed)],
+        return respond(fmt, [service_request(complaint, request, keyed=keyed)],
                        root="service_requests", item="request")
 
 
 @open311_router.get("/requests.{fmt}", response_model=None)
 def list_requests(fmt: str, request: Request) -> Response:
-    """Lists service requests filtered by ids, service codes, date range and status."""
+    """Lists service requests filtered by ids, service codes, date range and status (a key is required).
+
+    Without a key only one id may be asked for, and it is answered like the single lookup.
+    """
     if (refused := _unknown_format(fmt)) is not None:
         return refused
     params = request.query_params
     settings = request.app.state.settings.complaints
     keyed = _key_is_valid(request, params.get("api_key"))
-    query = select(Complaint)
     ids = [i.strip().upper() for i in params.get("service_request_id", "").split(",") if i.strip()]
+    if not keyed and len(set(ids)) != 1:
+        return open311_error(403, KEY_REFUSED, fmt)
+    query = select(Complaint)
     if ids:
         # The standard: when ids are given, every other filter is ignored.
         query = query.where(Complaint.number.in_(ids[:settings.open311_max_results]))
@@ -232,5 +249,5 @@ def list_requests(fmt: str, request: Request) -> Response:
             query = query.where(Complaint.status.in_([str(s) for s in wanted]))
     query = query.order_by(Complaint.submitted_at.desc()).limit(settings.open311_max_results)
     with request.app.state.database.session() as db_session:
-        found = [service_request(c, request, with_description=keyed) for c in db_session.scalars(query)]
+        found = [service_request(c, request, keyed=keyed) for c in db_session.scalars(query)]
     return respond(fmt, found, root="service_requests", item="request")

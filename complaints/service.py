@@ -24,6 +24,8 @@ from service.errors import ConflictError, NotFoundError, ServiceError
 
 _CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Staff notes that staff may mark public; the citizen's own words (info, withdrawal reason) never are.
+PUBLIC_NOTE_EVENTS = (EventKind.first_response, EventKind.plan, EventKind.resolution, EventKind.closed)
 
 
 def _chinese_number(value: str) -> int | None:
@@ -121,9 +123,10 @@ def create(*, db_session: Session, complaint_in: ComplaintCreate, now: datetime,
 
 
 def add_event(*, db_session: Session, complaint: Complaint, kind: EventKind, actor: str, text: str | None,
-              now: datetime) -> ComplaintEvent:
-    """Appends a step to a ticket's history."""
-    event = ComplaintEvent(complaint_id=complaint.id, kind=kind, actor=actor, text=text, created_at=now)
+              now: datetime, is_public: bool = False) -> ComplaintEvent:
+    """Appends a step to a ticket's history; only a staff note with text can be public."""
+    event = ComplaintEvent(complaint_id=complaint.id, kind=kind, actor=actor, text=text, created_at=now,
+                           is_public=bool(is_public and text and kind in PUBLIC_NOTE_EVENTS))
     complaint.events.append(event)
     complaint.updated_at = now
     db_session.flush()
@@ -167,7 +170,7 @@ def require_open(complaint: Complaint) -> None:
 
 
 def record_first_response(*, db_session: Session, complaint: Complaint, actor: str, text: str,
-                          now: datetime) -> None:
+                          now: datetime, is_public: bool = False) -> None:
     """Records the first response to the citizen."""
     if complaint.status != ComplaintStatus.submitted:
         raise ConflictError("the first response is already recorded", code="already_acknowledged",
@@ -175,10 +178,11 @@ def record_first_response(*, db_session: Session, complaint: Complaint, actor: s
     complaint.status = ComplaintStatus.acknowledged
     complaint.first_response_at = now
     add_event(db_session=db_session, complaint=complaint, kind=EventKind.first_response, actor=actor,
-              text=text, now=now)
+              text=text, now=now, is_public=is_public)
 
 
-def record_plan(*, db_session: Session, complaint: Complaint, actor: str, text: str, now: datetime) -> None:
+def record_plan(*, db_session: Session, complaint: Complaint, actor: str, text: str, now: datetime,
+                is_public: bool = False) -> None:
     """Records the resolution plan; a plan given straight away also counts as the first response."""
     require_open(complaint)
     if complaint.status == ComplaintStatus.plan_given:
@@ -186,10 +190,12 @@ def record_plan(*, db_session: Session, complaint: Complaint, actor: str, text: 
     complaint.first_response_at = complaint.first_response_at or now
     complaint.status = ComplaintStatus.plan_given
     complaint.plan_at = now
-    add_event(db_session=db_session, complaint=complaint, kind=EventKind.plan, actor=actor, text=text, now=now)
+    add_event(db_session=db_session, complaint=complaint, kind=EventKind.plan, actor=actor, text=text, now=now,
+              is_public=is_public)
 
 
-def record_resolution(*, db_session: Session, complaint: Complaint, actor: str, text: str, now: datetime) -> None:
+def record_resolution(*, db_session: Session, complaint: Complaint, actor: str, text: str, now: datetime,
+                      is_public: bool = False) -> None:
     """Records how the complaint was resolved."""
     require_open(complaint)
     complaint.first_response_at = complaint.first_response_at or now
@@ -197,17 +203,19 @@ def record_resolution(*, db_session: Session, complaint: Complaint, actor: str, 
     complaint.status = ComplaintStatus.resolved
     complaint.resolved_at = now
     add_event(db_session=db_session, complaint=complaint, kind=EventKind.resolution, actor=actor, text=text,
-              now=now)
+              now=now, is_public=is_public)
 
 
-def close(*, db_session: Session, complaint: Complaint, actor: str, text: str | None, now: datetime) -> None:
+def close(*, db_session: Session, complaint: Complaint, actor: str, text: str | None, now: datetime,
+          is_public: bool = False) -> None:
     """Closes a resolved ticket."""
     if complaint.status != ComplaintStatus.resolved:
         raise ConflictError("only a resolved complaint can be closed", code="complaint_not_resolved",
                             details={"status": complaint.status})
     complaint.status = ComplaintStatus.closed
     complaint.closed_at = now
-    add_event(db_session=db_session, complaint=complaint, kind=EventKind.closed, actor=actor, text=text, now=now)
+    add_event(db_session=db_session, complaint=complaint, kind=EventKind.closed, actor=actor, text=text, now=now,
+              is_public=is_public)
 
 
 def assign(*, db_session: Session, complaint: Complaint, actor: str, assignee: str, now: datetime) -> None:
@@ -254,11 +262,6 @@ def verification_matches(complaint: Complaint, verification: str | None) -> bool
     expected = complaint.mobile[-4:] if complaint.mobile else complaint.lookup_code
     given = (verification or "").strip()
     return bool(expected) and secrets.compare_digest(given.encode(), str(expected).encode())
-
-
-def mask_mobile(mobile: str | None) -> str | None:
-    """Shows a mobile as 138****5678."""
-    return f"{mobile[:3]}****{mobile[-4:]}" if mobile else None
 
 
 def window_start(now: datetime, days: int) -> datetime:

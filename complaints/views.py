@@ -172,38 +172,39 @@ def assign(number: str, payload: AssignIn, request: Request, db_session: Session
     return flows.to_read(complaint, clock(), domain_settings(request))
 
 
-async def _step(step: flows.StaffStep, number: str, text: str | None, request: Request, database: Any,
+async def _step(step: flows.StaffStep, number: str, payload: StaffText, request: Request, database: Any,
                 clock: Any, staff: Any) -> ComplaintRead:
     return await flows.staff_step(database=database, router=request.app.state.router, number=number, step=step,
-                                  actor=staff.username, text=text, now=clock(), settings=domain_settings(request))
+                                  actor=staff.username, text=payload.text, now=clock(),
+                                  settings=domain_settings(request), is_public=payload.is_public)
 
 
 @staff_router.post("/{number}/first-response")
 async def first_response(number: str, payload: StaffText, request: Request, database: DatabaseDep, clock: ClockDep,
                          staff: StaffDep) -> ComplaintRead:
-    """Records the first response; the citizen sees it in their chat and on lookup."""
-    return await _step("first_response", number, payload.text, request, database, clock, staff)
+    """Records the first response; the citizen sees it in their chat and on lookup (publicly, masked, if is_public)."""
+    return await _step("first_response", number, payload, request, database, clock, staff)
 
 
 @staff_router.post("/{number}/plan")
 async def plan(number: str, payload: StaffText, request: Request, database: DatabaseDep, clock: ClockDep,
                staff: StaffDep) -> ComplaintRead:
     """Records the resolution plan."""
-    return await _step("plan", number, payload.text, request, database, clock, staff)
+    return await _step("plan", number, payload, request, database, clock, staff)
 
 
 @staff_router.post("/{number}/resolution")
 async def resolution(number: str, payload: StaffText, request: Request, database: DatabaseDep, clock: ClockDep,
                      staff: StaffDep) -> ComplaintRead:
     """Records how the complaint was resolved."""
-    return await _step("resolution", number, payload.text, request, database, clock, staff)
+    return await _step("resolution", number, payload, request, database, clock, staff)
 
 
 @staff_router.post("/{number}/close")
 async def close(number: str, payload: StaffText, request: Request, database: DatabaseDep, clock: ClockDep,
                 staff: StaffDep) -> ComplaintRead:
     """Closes a resolved ticket."""
-    return await _step("close", number, payload.text, request, database, clock, staff)
+    return await _step("close", number, payload, request, database, clock, staff)
 
 
 def install(app: FastAPI) -> None:

@@ -22,7 +22,7 @@ def test_console_login_is_used_when_installed(app: FastAPI, client: TestClient, 
     response = client.post(f"/api/complaints/{filed['number']}/assign", json={"assignee": "zhang.san"})
     assert response.status_code == 200
     assert response.json()["events"][-1] == {"kind": "assigned", "actor": "zhang.san", "text": "zhang.san",
-                                             "created_at": "2026-11-21T07:12:00Z"}
+                                             "is_public": False, "created_at": "2026-11-21T07:12:00Z"}
 
 
 def test_only_supervisors_acknowledge_escalations(app: FastAPI, client: TestClient, internal_headers,
