@@ -5,8 +5,9 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Request
 
+from conversations import access
 from conversations import service as conversation_service
 from conversations.enums import ConversationMode
 from conversations.flows import clean_citizen_text
@@ -14,7 +15,7 @@ from conversations.models import MessageRead
 from handoff import flows
 from handoff import service as handoff_service
 from handoff.console.views import install_console
-from handoff.enums import StaffRole, TicketStatus
+from handoff.enums import CLAIMABLE_STATUSES, StaffRole, TicketStatus
 from handoff.models import (
     Agent,
     AgentRead,
@@ -31,8 +32,9 @@ from handoff.models import (
 )
 from handoff.staff import check_csrf, require_staff, staff_auth
 from service.database import SessionDep, TransactionalRoute
-from service.errors import ServiceError
+from service.errors import NotFoundError, ServiceError
 from service.internal import InternalAuth
+from service.openapi import error_responses
 from service.pii import mask_text
 
 router = APIRouter(route_class=TransactionalRoute, tags=["handoff"])
@@ -86,11 +88,20 @@ def rate_from_bot(body: RatingCreate, request: Request, db_session: SessionDep) 
     return _rating_read(db_session, ticket.id)
 
 
-@router.post("/api/handoff/ratings", response_model=RatingRead, status_code=201)
-def rate_from_widget(body: RatingCreate, request: Request, db_session: SessionDep) -> RatingRead:
-    """Stores a citizen's rating sent by the chat widget; the conversation id proves whose chat it was."""
+@router.post("/api/handoff/ratings", response_model=RatingRead, status_code=201,
+             responses=error_responses(401, 404, 409, 422))
+def rate_from_widget(body: RatingCreate, request: Request, db_session: SessionDep,
+                     authorization: Annotated[str | None, Header()] = None) -> RatingRead:
+    """Stores a citizen's rating; the conversation's access token proves whose chat it was."""
     if body.conversation_id is None:
         raise ServiceError("conversation_id is required", code="invalid_request", status_code=422)
+    token = access.bearer_token(authorization)
+    if token is None:
+        raise ServiceError("the conversation's access token is required", code="unauthorized", status_code=401)
+    secret_key = request.app.state.settings.secret_key
+    if not any(access.token_matches(secret_key, channel, body.conversation_id, token)
+               for channel in access.TOKEN_CHANNELS):
+        raise access.not_found()
     ticket = flows.store_rating(request.app, db_session=db_session, rating=body.rating,
                                 comment=_clean_comment(body.comment), ticket_id=body.ticket_id,
                                 conversation_id=body.conversation_id)
@@ -129,10 +140,19 @@ def get_queue(agent: StaffDep, request: Request, db_session: SessionDep) -> dict
     }
 
 
+def may_see(agent: Agent, ticket: HandoffTicket) -> bool:
+    """Agents see the open queue and their own chats; supervisors see every ticket."""
+    return (agent.role == StaffRole.supervisor or ticket.agent_id == agent.id
+            or ticket.status in CLAIMABLE_STATUSES)
+
+
 @router.get("/api/handoff/tickets/{ticket_id}")
 def get_ticket(ticket_id: TicketId, agent: StaffDep, db_session: SessionDep) -> dict[str, Any]:
     """Returns a ticket's context and the conversation's transcript (PII masked before the handoff)."""
     ticket = handoff_service.get_or_404(db_session=db_session, ticket_id=ticket_id)
+    if not may_see(agent, ticket):
+        # The same answer as an unknown ticket: an agent learns nothing of colleagues' finished chats.
+        raise NotFoundError(f"handoff ticket {ticket_id} not found", code="ticket_not_found")
     messages = []
     for message in conversation_service.recent_messages(db_session=db_session,
                                                         conversation_id=ticket.conversation_id, limit=200):
