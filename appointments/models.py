@@ -90,6 +90,8 @@ class CodeCheck(BaseModel):
 
     code: str = Field(min_length=1, max_length=16)
     mobile_last4: str = Field(pattern=r"^\d{4}$")
+    # Who is asking (the bot sends the conversation id); failed guesses are limited per code and requester.
+    requester: str | None = Field(default=None, min_length=1, max_length=128)
 
     @field_validator("code")
     @classmethod

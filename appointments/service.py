@@ -25,6 +25,7 @@ from appointments.enums import BookingStatus, DayPart, SlotRefusal
 from appointments.models import AppointmentSlot, Booking, BookingCreate, BookingRead, SlotRead
 from appointments.offices import Office
 from appointments.schedule import AppointmentRules, in_part
+from service.attempts import LookupGuard, too_many_attempts
 from service.errors import ConflictError, NotFoundError, ServiceError
 from service.pii import mask_id_number, mask_mobile
 from service.texts import load_texts
@@ -249,6 +250,25 @@ def get_by_code(*, db_session: Session, code: str, mobile_last4: str, lock: bool
     if booking is None or booking.mobile[-4:] != mobile_last4:
         raise not_found
     return booking
+
+
+def verify_code(*, db_session: Session, guard: LookupGuard, code: str, mobile_last4: str,
+                requester: str) -> ServiceError | None:
+    """Checks code and digits under the guessing limits; returns the refusal (429 or 404), None when they match.
+
+    The refusal is returned, not raised, so the session keeps the failure it
+    counted: the caller leaves the session, then raises.
+    """
+    wait = guard.wait(code, requester)
+    if wait:
+        return too_many_attempts(wait)
+    try:
+        get_by_code(db_session=db_session, code=code, mobile_last4=mobile_last4)
+    except NotFoundError as not_found:
+        guard.failed(code, requester)
+        return not_found
+    guard.succeeded(code, requester)
+    return None
 
 
 def _require_booked(booking: Booking, operation: str) -> None:

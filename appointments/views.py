@@ -30,7 +30,8 @@ from appointments.models import (
 )
 from appointments.schedule import AppointmentRules
 from appointments.staff_auth import StaffDep, check_staff_csrf
-from service.database import SessionDep, TransactionalRoute
+from service.attempts import LookupGuard, attempts_for, client_address
+from service.database import DatabaseDep, SessionDep, TransactionalRoute
 from service.errors import NotFoundError, ServiceError
 from service.internal import InternalAuth
 from service.pii import mask_mobile
@@ -140,24 +141,44 @@ def create_booking(data: BookingCreate, request: Request, db_session: SessionDep
     return service.to_read(rules, booking)
 
 
+def _check_code(request: Request, database: DatabaseDep, check: CodeCheck) -> None:
+    """Refuses wrong digits (404) and guessing past the limits (429) before the request's own transaction starts.
+
+    Runs in a short transaction of its own that commits the counted failure
+    even though the request then fails.
+    """
+    requester = check.requester or f"addr:{client_address(request)}"
+    with database.session() as db_session:
+        guard = LookupGuard(attempts_for(request.app, db_session), scope="booking",
+                            limits=request.app.state.settings.attempts.lookups)
+        refusal = service.verify_code(db_session=db_session, guard=guard, code=check.code,
+                                      mobile_last4=check.mobile_last4, requester=requester)
+    if refusal is not None:
+        raise refusal
+
+
 @internal.post("/bookings/lookup")
-def lookup_booking(check: CodeCheck, request: Request, db_session: SessionDep) -> BookingRead:
+def lookup_booking(check: CodeCheck, request: Request, database: DatabaseDep, db_session: SessionDep) -> BookingRead:
     """Finds a booking by code and the mobile's last 4 digits."""
+    _check_code(request, database, check)
     booking = service.get_by_code(db_session=db_session, code=check.code, mobile_last4=check.mobile_last4)
     return service.to_read(rules_of(request), booking)
 
 
 @internal.post("/bookings/cancel")
-def cancel(check: CodeCheck, request: Request, db_session: SessionDep) -> BookingRead:
+def cancel(check: CodeCheck, request: Request, database: DatabaseDep, db_session: SessionDep) -> BookingRead:
     """Cancels a booking and frees its place."""
+    _check_code(request, database, check)
     booking = service.get_by_code(db_session=db_session, code=check.code, mobile_last4=check.mobile_last4,
                                   lock=True)
     return service.to_read(rules_of(request), service.cancel_booking(db_session=db_session, booking=booking))
 
 
 @internal.post("/bookings/reschedule")
-def reschedule(change: BookingReschedule, request: Request, db_session: SessionDep) -> BookingRead:
+def reschedule(change: BookingReschedule, request: Request, database: DatabaseDep,
+               db_session: SessionDep) -> BookingRead:
     """Moves a booking to another slot, keeping its code."""
+    _check_code(request, database, change)
     rules = rules_of(request)
     booking = service.get_by_code(db_session=db_session, code=change.code, mobile_last4=change.mobile_last4,
                                   lock=True)

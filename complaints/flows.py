@@ -6,7 +6,7 @@ router writes in a transaction of its own, which SQLite would otherwise block.
 """
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from complaints.models import (
 from complaints.settings import ComplaintSettings
 from conversations.enums import Sender
 from conversations.flows import ConversationRouter
+from service.attempts import LookupGuard, LookupLimits, session_attempts, too_many_attempts
 from service.database import Database
 from service.errors import NotFoundError, ServiceError
 from service.pii import mask_mobile
@@ -124,25 +125,37 @@ def _not_found_or_mismatch() -> ServiceError:
                         status_code=404)
 
 
+def lookup_limits(settings: ComplaintSettings, base: LookupLimits | None = None) -> LookupLimits:
+    """The guessing limits of ticket look-ups: the complaints settings give the per-requester count and window."""
+    return (base or LookupLimits()).model_copy(update={
+        "per_code_and_requester": settings.lookup_max_failures,
+        "window_seconds": settings.lookup_window_minutes * 60})
+
+
 def with_verified_ticket(*, database: Database, request: CitizenVerification, now: datetime,
-                         settings: ComplaintSettings, action: Any) -> Any:
-    """Runs ``action(db_session, complaint)`` if the citizen proves ownership; failures are counted and rate-limited."""
+                         settings: ComplaintSettings, action: Any, limits: LookupLimits | None = None) -> Any:
+    """Runs ``action(db_session, complaint)`` if the citizen proves ownership; failures are counted and rate-limited.
+
+    Failures count per (ticket, requester) and per requester across tickets
+    (service.attempts.LookupGuard), so strangers' guesses never lock the owner
+    out; many requesters failing on one ticket alert staff.
+    """
     number = request.ticket_number.strip().upper()
-    since = as_utc(now) - timedelta(minutes=settings.lookup_window_minutes)
     outcome: Any = None
     refused: ServiceError | None = None
     with database.session() as db_session:
-        failures = complaint_service.count_lookup_failures(db_session=db_session, ticket_number=number,
-                                                           requester=request.requester, since=since)
-        if failures >= settings.lookup_max_failures:
-            refused = ServiceError("too many failed lookups, try again later", code="too_many_attempts",
-                                   status_code=429, details={"retry_after_minutes": settings.lookup_window_minutes})
+        guard = LookupGuard(session_attempts(db_session, lambda: now), scope="complaint",
+                            limits=lookup_limits(settings, limits))
+        wait = guard.wait(number, request.requester)
+        if wait:
+            refused = too_many_attempts(wait, "too many failed lookups, try again later")
         else:
             complaint = complaint_service.get_by_number(db_session=db_session, number=number)
             if complaint is None or not complaint_service.verification_matches(complaint, request.verification):
-                complaint_service.record_lookup_failure(db_session=db_session, ticket_number=number,
-                                                        requester=request.requester, now=now)
+                guard.failed(number, request.requester)
                 refused = _not_found_or_mismatch()
+            else:
+                guard.succeeded(number, request.requester)
     if refused is not None:
         raise refused
     with database.session() as db_session:

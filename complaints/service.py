@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,6 @@ from complaints.models import (
     ComplaintCreate,
     ComplaintDayCounter,
     ComplaintEvent,
-    ComplaintLookupFailure,
 )
 from complaints.settings import ComplaintSettings
 from service.errors import ConflictError, NotFoundError, ServiceError
@@ -240,21 +239,6 @@ def add_citizen_info(*, db_session: Session, complaint: Complaint, text: str, no
     require_open(complaint)
     add_event(db_session=db_session, complaint=complaint, kind=EventKind.citizen_info, actor="citizen", text=text,
               now=now)
-
-
-def count_lookup_failures(*, db_session: Session, ticket_number: str, requester: str, since: datetime) -> int:
-    """Counts recent failed lookups against a ticket number or by a requester (whichever is higher)."""
-    base = select(func.count(ComplaintLookupFailure.id)).where(ComplaintLookupFailure.created_at >= since)
-    by_ticket = db_session.scalar(base.where(ComplaintLookupFailure.ticket_number == ticket_number)) or 0
-    by_requester = db_session.scalar(base.where(ComplaintLookupFailure.requester == requester)) or 0
-    return max(by_ticket, by_requester)
-
-
-def record_lookup_failure(*, db_session: Session, ticket_number: str, requester: str, now: datetime) -> None:
-    """Remembers a failed lookup."""
-    db_session.add(ComplaintLookupFailure(ticket_number=ticket_number[:40], requester=requester[:128],
-                                          created_at=now))
-    db_session.flush()
 
 
 def verification_matches(complaint: Complaint, verification: str | None) -> bool:

@@ -1,13 +1,17 @@
-"""Console login: bcrypt passwords, server-side sessions in a table, CSRF tokens.
+"""Console login: bcrypt passwords, attempt limits, server-side sessions in a table, CSRF tokens.
 
 The cookie carries a random token; only its SHA-256 is stored, so a leaked
-table cannot be replayed. Other staff pages (appointments, complaints) reuse
-this through ``app.state.staff_auth``.
+table cannot be replayed. Failed sign-ins are counted per account name and
+per client address (service.attempts): past a few failures each further one
+makes the key wait longer, and while it waits even the right password is
+refused. Other staff pages (appointments, complaints) reuse this through
+``app.state.staff_auth``.
 """
 
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 import bcrypt
@@ -20,6 +24,7 @@ from conversations.models import utcnow
 from handoff import service as handoff_service
 from handoff.enums import StaffRole
 from handoff.models import Agent, StaffSession
+from service.attempts import Attempts, AttemptSettings
 from service.errors import ServiceError
 
 SESSION_COOKIE = "console_session"
@@ -54,6 +59,39 @@ def authenticate(*, db_session: Session, username: str, password: str) -> Agent 
         verify_password(password, _DUMMY_HASH)
         return None
     return agent if verify_password(password, agent.password_hash) else None
+
+
+def login_keys(username: str, address: str) -> tuple[str, str]:
+    """The attempt keys of a sign-in: the account name (case folded) and the client address."""
+    return f"login:user:{username.strip().casefold()}", f"login:ip:{address}"
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in: the account, or the seconds to wait before trying again (0 = wrong password)."""
+
+    agent: Agent | None
+    retry_after: int = 0
+
+
+def sign_in(*, db_session: Session, attempts: Attempts, limits: AttemptSettings, username: str, password: str,
+            address: str) -> SignIn:
+    """Checks the credentials unless the account or the address must wait; counts failures, resets on success.
+
+    Unknown names count like known ones, so the answers do not reveal which accounts exist.
+    """
+    account_key, address_key = login_keys(username, address)
+    wait = max(attempts.check(account_key), attempts.check(address_key))
+    if wait:
+        return SignIn(None, wait)
+    agent = authenticate(db_session=db_session, username=username, password=password)
+    if agent is None:
+        attempts.record_failure(account_key, limits.login_account)
+        attempts.record_failure(address_key, limits.login_address)
+        return SignIn(None)
+    # The address keeps its count: signing in to one's own account must not clear guesses at others.
+    attempts.reset(account_key)
+    return SignIn(agent)
 
 
 def open_session(*, db_session: Session, agent: Agent, hours: int) -> str:

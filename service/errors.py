@@ -1,5 +1,6 @@
 """One JSON error shape for every entry point: {"error": {"code", "message", "details"}}."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,8 +16,10 @@ class ServiceError(Exception):
     code = "bad_request"
 
     def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None,
-                 details: Any = None) -> None:
+                 details: Any = None, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
+        # Extra response headers, e.g. Retry-After on a 429.
+        self.headers = dict(headers) if headers else None
         self.message = message
         if code is not None:
             self.code = code
@@ -63,7 +66,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status_code)
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status_code,
+                            headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

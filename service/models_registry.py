@@ -7,6 +7,7 @@ import complaints.models  # noqa: F401
 import conversations.models  # noqa: F401
 import faq.models  # noqa: F401
 import handoff.models  # noqa: F401
+import service.attempts  # noqa: F401
 from service.database import Base
 
 metadata = Base.metadata

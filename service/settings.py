@@ -18,6 +18,7 @@ from channels.wechat.settings import WeChatSettings
 from complaints.settings import ComplaintSettings
 from faq.settings import FaqSettings
 from handoff.settings import HandoffSettings
+from service.attempts import AttemptSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
@@ -59,6 +60,7 @@ class Settings(BaseSettings):
     handoff: HandoffSettings = HandoffSettings()
     wechat: WeChatSettings = WeChatSettings()
     web: WebSettings = WebSettings()
+    attempts: AttemptSettings = AttemptSettings()
 
     @model_validator(mode="after")
     def _no_default_secrets(self) -> Self:

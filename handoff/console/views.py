@@ -24,10 +24,12 @@ from handoff.staff import (
     close_session,
     login_form_token,
     open_session,
+    require_staff,
+    sign_in,
     staff_auth,
 )
-from handoff.staff import authenticate as authenticate_staff
-from service.database import TransactionalRoute
+from service.attempts import as_utc, attempts_for, client_address, open_alerts, retry_headers
+from service.database import SessionDep, TransactionalRoute
 from service.texts import load_texts
 
 HERE = Path(__file__).resolve().parent
@@ -36,7 +38,8 @@ router = APIRouter(route_class=TransactionalRoute, tags=["console"], include_in_
 
 
 def _secure(request: Request) -> bool:
-    return str(request.app.state.settings.public_url).startswith("https://")
+    # Secure when the settings say so (production), and always on a request that came over HTTPS.
+    return bool(request.app.state.settings.secure_cookies) or request.url.scheme == "https"
 
 
 def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -50,9 +53,11 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
     return response
 
 
-def _login_page(request: Request, error: str | None = None, status_code: int = 200) -> HTMLResponse:
+def _login_page(request: Request, error: str | None = None, status_code: int = 200,
+                headers: dict[str, str] | None = None) -> HTMLResponse:
     nonce, token = login_form_token(request.app.state.settings.secret_key)
     response = _page(request, "login.html", status_code=status_code, csrf_token=token, error=error)
+    response.headers.update(headers or {})
     response.set_cookie(LOGIN_NONCE_COOKIE, nonce, httponly=True, samesite="strict", secure=_secure(request),
                         max_age=3600, path="/console")
     return response
@@ -75,13 +80,17 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)] = "",
     settings = request.app.state.settings
     if not check_login_form_token(settings.secret_key, request.cookies.get(LOGIN_NONCE_COOKIE), csrf_token):
         return _login_page(request, texts["login_expired"], status_code=403)
+    token = None
     with request.app.state.database.session() as db_session:
-        agent = authenticate_staff(db_session=db_session, username=username.strip(), password=password)
-        if agent is None:
-            token = None
-        else:
-            token = open_session(db_session=db_session, agent=agent, hours=settings.handoff.session_hours)
-            handoff_service.set_presence(db_session=db_session, agent_id=agent.id, online=True)
+        outcome = sign_in(db_session=db_session, attempts=attempts_for(request.app, db_session),
+                          limits=settings.attempts, username=username.strip(), password=password,
+                          address=client_address(request))
+        if outcome.agent is not None:
+            token = open_session(db_session=db_session, agent=outcome.agent, hours=settings.handoff.session_hours)
+            handoff_service.set_presence(db_session=db_session, agent_id=outcome.agent.id, online=True)
+    if outcome.retry_after:
+        return _login_page(request, texts["login_throttled"].format(wait=_wait_text(texts, outcome.retry_after)),
+                           status_code=429, headers=retry_headers(outcome.retry_after))
     if token is None:
         return _login_page(request, texts["login_failed"], status_code=401)
     response = RedirectResponse("/console", status_code=303)
@@ -90,6 +99,20 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)] = "",
     response.delete_cookie(LOGIN_NONCE_COOKIE, path="/console")
     flows.announce_queue(request.app)
     return response
+
+
+def _wait_text(texts: dict[str, Any], seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds}{texts['seconds']}"
+    return f"{-(-seconds // 60)}{texts['minutes']}"
+
+
+@router.get("/console/alerts")
+def alerts(request: Request, db_session: SessionDep) -> list[dict[str, Any]]:
+    """Security alerts nobody has acknowledged yet (e.g. many requesters guessing one code), for supervisors."""
+    require_staff(request, StaffRole.supervisor)
+    return [{"id": a.id, "kind": a.kind, "subject": a.subject, "details": a.details,
+             "created_at": as_utc(a.created_at).isoformat()} for a in open_alerts(db_session=db_session)]
 
 
 @router.post("/console/logout")

@@ -34,22 +34,28 @@ def test_wrong_digits_and_unknown_numbers_get_the_same_answer(client: TestClient
     assert wrong.json() == unknown.json() == missing.json()
 
 
-def test_failed_lookups_are_rate_limited_per_ticket(client: TestClient, internal_headers, clock: FrozenClock) -> None:
+def test_strangers_guesses_do_not_lock_the_owner_out(client: TestClient, internal_headers,
+                                                     clock: FrozenClock) -> None:
     number = file(client, internal_headers)["number"]
     for attempt in range(5):
-        assert lookup(client, internal_headers, number, f"{attempt:04d}", requester=f"guesser-{attempt}").status_code == 404
-    # Even the right digits wait now: the ticket is locked for the window.
-    locked = lookup(client, internal_headers, number, "5678", requester="owner")
+        assert lookup(client, internal_headers, number, f"{attempt:04d}", requester="stranger").status_code == 404
+    # The stranger now waits, even with the right digits; the owner's conversation is not affected.
+    locked = lookup(client, internal_headers, number, "5678", requester="stranger")
     assert locked.status_code == 429
     assert locked.json()["error"]["code"] == "too_many_attempts"
-    clock.advance(minutes=61)
+    assert 0 < int(locked.headers["Retry-After"]) <= 3600
     assert lookup(client, internal_headers, number, "5678", requester="owner").status_code == 200
+    for attempt in range(5):
+        lookup(client, internal_headers, number, f"{attempt:04d}", requester=f"guesser-{attempt}")
+    assert lookup(client, internal_headers, number, "5678", requester="owner").status_code == 200
+    clock.advance(minutes=61)
+    assert lookup(client, internal_headers, number, "5678", requester="stranger").status_code == 200
 
 
 def test_failed_lookups_are_rate_limited_per_requester(client: TestClient, internal_headers,
                                                        clock: FrozenClock) -> None:
     number = file(client, internal_headers)["number"]
-    for seq in range(5):
+    for seq in range(10):
         lookup(client, internal_headers, f"TS20261121-{seq + 10:04d}", "1234", requester="scanner")
     assert lookup(client, internal_headers, number, "5678", requester="scanner").status_code == 429
     assert lookup(client, internal_headers, number, "5678", requester="someone-else").status_code == 200
