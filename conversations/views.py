@@ -6,7 +6,7 @@ id and access token; every later read or post presents that token.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from conversations import access
@@ -14,6 +14,7 @@ from conversations import service as conversation_service
 from conversations.access import ConversationAccess, IntegrationAuth
 from conversations.enums import Channel, ConversationMode
 from conversations.flows import ConversationRouter
+from conversations.rate_limit import limit_citizen_messages
 from conversations.models import (
     CitizenMessageIn,
     ConversationOpened,
@@ -46,7 +47,7 @@ def open_conversation(request: Request, db_session: SessionDep) -> ConversationO
     return ConversationOpened(conversation_id=conversation_id, access_token=token)
 
 
-@router.post("/{conversation_id}/messages", response_model=ExchangeRead,
+@router.post("/{conversation_id}/messages", response_model=ExchangeRead, dependencies=[Depends(limit_citizen_messages)],
              responses={503: {"model": ExchangeRead, "description": "The message is stored; the bot is down"},
                         **error_responses(401, 404, 413, 422, 429)})
 async def post_message(conversation_id: ConversationAccess, body: CitizenMessageIn, request: Request

@@ -113,7 +113,8 @@ class AttemptSettings(BaseModel):
     lookups: LookupLimits = LookupLimits()
     # Citizen messages over the public API.
     messages_per_conversation: int = Field(default=20, ge=1)
-    messages_per_address: int = Field(default=60, ge=1)
+    # Many citizens share one address behind a mobile carrier's NAT or an office network: generous.
+    messages_per_address: int = Field(default=300, ge=1)
     message_window_seconds: int = Field(default=60, ge=1)
 
 

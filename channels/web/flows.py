@@ -26,6 +26,7 @@ from conversations import service as conversation_service
 from conversations.enums import Channel, ConversationMode
 from conversations.flows import ConversationRouter, clean_citizen_text
 from conversations.models import MessageRead
+from conversations.rate_limit import check_message_rate
 from service.errors import ServiceError
 from service.texts import text as t
 
@@ -177,6 +178,10 @@ class WidgetSocket:
         except ServiceError as exc:
             raise FrameError(exc.code, exc.message, client_id) from None
         metadata = self._metadata(frame, client_id)
+        try:
+            await check_message_rate(self.app, self.websocket, self.conversation_id)
+        except ServiceError as exc:
+            raise FrameError(exc.code, exc.message, client_id) from None
 
         database = self.app.state.database
         claimed = True
