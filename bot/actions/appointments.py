@@ -34,6 +34,11 @@ def service_client() -> ServiceClient:
     return ServiceClient()
 
 
+def requester(tracker: Tracker) -> str:
+    """Who is looking a booking up: the conversation, so one stranger's guesses never lock out the owner."""
+    return f"conversation:{tracker.sender_id}"[:128]
+
+
 def slot_button(slot: dict[str, Any]) -> dict[str, str]:
     """A button choosing a free slot; its payload is plain text the date parser reads."""
     return {"title": f"{slot['label']}（余{slot['remaining']}）", "payload": f"{slot['day']} {slot['start']}"}
@@ -319,12 +324,14 @@ class ValidateBookingCodeForm(FormValidationAction):
         last4 = digits[-4:]
         try:
             booking = await service_client().post(f"{API}/bookings/lookup", json={
-                "code": tracker.get_slot("booking_code_value"), "mobile_last4": last4})
+                "code": tracker.get_slot("booking_code_value"), "mobile_last4": last4,
+                "requester": requester(tracker)})
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_service_busy")
             return {"booking_mobile_last4": None}
-        except ServiceError:
-            dispatcher.utter_message(response="utter_booking_not_found")
+        except ServiceError as error:
+            throttled = error.code == "too_many_attempts"
+            dispatcher.utter_message(response="utter_booking_lookup_throttled" if throttled else "utter_booking_not_found")
             return {"booking_code_value": None, "booking_mobile_last4": None}
         return {"booking_mobile_last4": last4, "booking_service": booking["service_id"]}
 
@@ -355,7 +362,8 @@ class ActionManageBooking(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Calls the service for the asked operation and reports the result."""
         operation = tracker.get_slot("booking_operation") or "check"
-        check = {"code": tracker.get_slot("booking_code_value"), "mobile_last4": tracker.get_slot("booking_mobile_last4")}
+        check = {"code": tracker.get_slot("booking_code_value"), "mobile_last4": tracker.get_slot("booking_mobile_last4"),
+                 "requester": requester(tracker)}
         client = service_client()
         try:
             if operation == "cancel":
@@ -382,6 +390,8 @@ class ActionManageBooking(Action):
                                                 "alternatives": (error.details or {}).get("alternatives")})
             elif error.code == "booking_not_found":
                 dispatcher.utter_message(response="utter_booking_not_found")
+            elif error.code == "too_many_attempts":
+                dispatcher.utter_message(response="utter_booking_lookup_throttled")
             else:
                 dispatcher.utter_message(response="utter_booking_not_active", reason=error.message)
         return clear(BOOKING_SLOTS)

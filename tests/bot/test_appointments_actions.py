@@ -247,6 +247,24 @@ async def test_lookup_reschedule_and_cancel_by_code() -> None:
     assert responses(again) == ["utter_booking_not_active"] and "已取消" in again.messages[0]["reason"]
 
 
+async def test_a_strangers_guesses_are_throttled_without_locking_out_the_owner() -> None:
+    _events, booked = await book({**BOOKING, "appointment_mobile": "13712340001", "appointment_request_id": "guarded"},
+                                 sender="guarded")
+    code = booked.messages[0]["code"]
+    form = actions.ValidateBookingCodeForm()
+    said = []
+    for guess in range(8):
+        dispatcher = CollectingDispatcher()
+        await form.validate_booking_mobile_last4(f"{1000 + guess}", dispatcher,
+                                                 tracker({"booking_code_value": code}, sender="stranger"), DOMAIN)
+        said += responses(dispatcher)
+    assert said[0] == "utter_booking_not_found" and said[-1] == "utter_booking_lookup_throttled"
+    dispatcher = CollectingDispatcher()
+    owner = await form.validate_booking_mobile_last4("0001", dispatcher,
+                                                     tracker({"booking_code_value": code}, sender="guarded"), DOMAIN)
+    assert owner["booking_mobile_last4"] == "0001"
+
+
 async def test_unreachable_service_says_busy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SERVICE_URL", "http://127.0.0.1:9")
     _events, dispatcher = await book({**BOOKING, "appointment_request_id": "offline"})
