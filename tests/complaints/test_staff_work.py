@@ -4,6 +4,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.complaints.conftest import FrozenClock, file
+from tests.support import as_citizen
 
 
 def test_staff_routes_need_credentials(client: TestClient, clock: FrozenClock) -> None:
@@ -88,11 +89,11 @@ def test_unknown_ticket_is_404(client: TestClient, staff_headers, clock: FrozenC
 def test_staff_response_reaches_the_citizens_chat(client: TestClient, internal_headers, staff_headers,
                                                   clock: FrozenClock) -> None:
     # The citizen's message goes through the router first (the bot is down in tests, the message is kept).
-    client.post("/api/conversations/chat-42/messages", json={"text": "我要投诉"})
+    client.post("/api/conversations/chat-42/messages", headers=as_citizen(client, "chat-42"), json={"text": "我要投诉"})
     number = file(client, internal_headers, conversation_id="chat-42")["number"]
     client.post(f"/api/complaints/{number}/first-response", json={"text": "您好，我们已联系窗口负责人。"},
                 headers=staff_headers)
-    messages = client.get("/api/conversations/chat-42/messages").json()["messages"]
+    messages = client.get("/api/conversations/chat-42/messages", headers=as_citizen(client, "chat-42")).json()["messages"]
     assert messages[-1]["sender"] == "system"
     assert messages[-1]["text"] == f"您的投诉 {number} 有新进展（首次答复）：您好，我们已联系窗口负责人。"
 

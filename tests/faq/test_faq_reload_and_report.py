@@ -126,6 +126,9 @@ def test_report_command_prints_the_lists(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     client.post(ANSWER, json={"text": "办护照要带什么"}, headers=internal_headers)
     monkeypatch.setenv("DATABASE_URL", database_url)
+    # The command reads the service's settings, which refuse to load without real secrets.
+    for name in ("RASA_TOKEN", "INTERNAL_API_TOKEN", "SECRET_KEY"):
+        monkeypatch.setenv(name, f"{name.lower()}-of-the-report-test")
     report.get_settings.cache_clear()
     try:
         assert report.main(["--limit", "5"]) == 0
