@@ -96,17 +96,6 @@ class ComplaintEscalation(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class ComplaintLookupFailure(Base):
-    """A failed status lookup, kept to rate-limit guessing by ticket and by requester."""
-
-    __tablename__ = "complaint_lookup_failure"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ticket_number: Mapped[str] = mapped_column(String(40), index=True)
-    requester: Mapped[str] = mapped_column(String(128), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-
-
 def _optional_text(value: str | None) -> str | None:
     if value is None:
         return None

@@ -3,7 +3,7 @@
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Path, Query, Request
 
 from complaints import flows, risk
 from complaints import service as complaint_service
@@ -28,9 +28,19 @@ from complaints.settings import ComplaintSettings
 from service.database import DatabaseDep, SessionDep, TransactionalRoute
 from service.errors import ServiceError
 from service.internal import InternalAuth
+from service.openapi import error_responses
 
-internal_router = APIRouter(route_class=TransactionalRoute, prefix="/internal/complaints", tags=["complaints-internal"], dependencies=[InternalAuth])
-staff_router = APIRouter(route_class=TransactionalRoute, prefix="/api/complaints", tags=["complaints"])
+internal_router = APIRouter(route_class=TransactionalRoute, prefix="/internal/complaints", tags=["complaints-internal"],
+                             dependencies=[InternalAuth], responses=error_responses(401, 422))
+# Staff sign in through the console (cookie, CSRF token on changes: 403) or present the internal token.
+staff_router = APIRouter(route_class=TransactionalRoute, prefix="/api/complaints", tags=["complaints"],
+                         responses=error_responses(401, 422))
+# Row ids are SQL integers; anything past 32 bits cannot exist.
+EscalationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+# Answers of a citizen's look-up: wrong number or digits (404), too many failures (429).
+CITIZEN_LOOKUP = error_responses(404, 429)
+# Answers of a staff step on a ticket: CSRF (403), unknown number (404), not in the right state (409).
+STAFF_STEP = error_responses(403, 404, 409)
 
 
 def domain_settings(request: Request) -> ComplaintSettings:
@@ -72,16 +82,17 @@ async def file_from_chat(payload: ComplaintCreate, request: Request, database: D
     return filed
 
 
-@internal_router.post("/lookup")
+@internal_router.post("/lookup", responses=CITIZEN_LOOKUP)
 def lookup(payload: CitizenVerification, request: Request, database: DatabaseDep, clock: ClockDep) -> CitizenStatusRead:
     """Returns a ticket's status to a citizen who knows its number and four digits."""
     status: CitizenStatusRead = flows.with_verified_ticket(
         database=database, request=payload, now=clock(), settings=domain_settings(request),
+        limits=request.app.state.settings.attempts.lookups,
         action=lambda _db, complaint: flows.citizen_status(complaint))
     return status
 
 
-@internal_router.post("/info")
+@internal_router.post("/info", responses={**CITIZEN_LOOKUP, **error_responses(409)})
 def add_info(payload: CitizenInfoIn, request: Request, database: DatabaseDep, clock: ClockDep) -> CitizenStatusRead:
     """Adds the citizen's further information to their open ticket."""
     settings, now = domain_settings(request), clock()
@@ -93,11 +104,12 @@ def add_info(payload: CitizenInfoIn, request: Request, database: DatabaseDep, cl
         return flows.citizen_status(complaint)
 
     status: CitizenStatusRead = flows.with_verified_ticket(database=database, request=payload, now=now,
-                                                           settings=settings, action=add)
+                                                           settings=settings, action=add,
+                                                           limits=request.app.state.settings.attempts.lookups)
     return status
 
 
-@internal_router.post("/withdraw")
+@internal_router.post("/withdraw", responses={**CITIZEN_LOOKUP, **error_responses(409)})
 def withdraw(payload: WithdrawIn, request: Request, database: DatabaseDep, clock: ClockDep) -> CitizenStatusRead:
     """Withdraws the citizen's open ticket."""
     now = clock()
@@ -107,7 +119,8 @@ def withdraw(payload: WithdrawIn, request: Request, database: DatabaseDep, clock
         return flows.citizen_status(complaint)
 
     status: CitizenStatusRead = flows.with_verified_ticket(database=database, request=payload, now=now,
-                                                           settings=domain_settings(request), action=take_back)
+                                                           settings=domain_settings(request), action=take_back,
+                                                           limits=request.app.state.settings.attempts.lookups)
     return status
 
 
@@ -141,8 +154,8 @@ def escalations(db_session: SessionDep, staff: StaffDep) -> list[dict[str, Any]]
              "created_at": as_utc(e.created_at).isoformat()} for e, c in risk.open_escalations(db_session=db_session)]
 
 
-@staff_router.post("/escalations/{escalation_id}/acknowledge")
-def acknowledge_escalation(escalation_id: int, db_session: SessionDep, clock: ClockDep,
+@staff_router.post("/escalations/{escalation_id}/acknowledge", responses=error_responses(403, 404))
+def acknowledge_escalation(escalation_id: EscalationId, db_session: SessionDep, clock: ClockDep,
                            staff: StaffDep) -> dict[str, Any]:
     """Marks an escalation as seen by a supervisor."""
     if not staff.is_supervisor:
@@ -154,7 +167,7 @@ def acknowledge_escalation(escalation_id: int, db_session: SessionDep, clock: Cl
     return {"id": escalation.id, "acknowledged_by": staff.username}
 
 
-@staff_router.get("/{number}")
+@staff_router.get("/{number}", responses=error_responses(404))
 def get_complaint(number: str, request: Request, db_session: SessionDep, clock: ClockDep,
                   staff: StaffDep) -> ComplaintRead:
     """Returns a ticket with its full history."""
@@ -162,7 +175,7 @@ def get_complaint(number: str, request: Request, db_session: SessionDep, clock: 
     return flows.to_read(complaint, clock(), domain_settings(request))
 
 
-@staff_router.post("/{number}/assign")
+@staff_router.post("/{number}/assign", responses=STAFF_STEP)
 def assign(number: str, payload: AssignIn, request: Request, db_session: SessionDep, clock: ClockDep,
            staff: StaffDep) -> ComplaintRead:
     """Gives a ticket to a member of staff."""
@@ -179,28 +192,28 @@ async def _step(step: flows.StaffStep, number: str, payload: StaffText, request:
                                   settings=domain_settings(request), is_public=payload.is_public)
 
 
-@staff_router.post("/{number}/first-response")
+@staff_router.post("/{number}/first-response", responses=STAFF_STEP)
 async def first_response(number: str, payload: StaffText, request: Request, database: DatabaseDep, clock: ClockDep,
                          staff: StaffDep) -> ComplaintRead:
     """Records the first response; the citizen sees it in their chat and on lookup (publicly, masked, if is_public)."""
     return await _step("first_response", number, payload, request, database, clock, staff)
 
 
-@staff_router.post("/{number}/plan")
+@staff_router.post("/{number}/plan", responses=STAFF_STEP)
 async def plan(number: str, payload: StaffText, request: Request, database: DatabaseDep, clock: ClockDep,
                staff: StaffDep) -> ComplaintRead:
     """Records the resolution plan."""
     return await _step("plan", number, payload, request, database, clock, staff)
 
 
-@staff_router.post("/{number}/resolution")
+@staff_router.post("/{number}/resolution", responses=STAFF_STEP)
 async def resolution(number: str, payload: StaffText, request: Request, database: DatabaseDep, clock: ClockDep,
                      staff: StaffDep) -> ComplaintRead:
     """Records how the complaint was resolved."""
     return await _step("resolution", number, payload, request, database, clock, staff)
 
 
-@staff_router.post("/{number}/close")
+@staff_router.post("/{number}/close", responses=STAFF_STEP)
 async def close(number: str, payload: StaffText, request: Request, database: DatabaseDep, clock: ClockDep,
                 staff: StaffDep) -> ComplaintRead:
     """Closes a resolved ticket."""
