@@ -72,6 +72,23 @@ def find_mobile(text: str | None) -> str | None:
     return None
 
 
+def find_id_number(text: str | None) -> str | None:
+    """The first 18-character ID number inside free text, upper-cased without separators (not yet checksummed)."""
+    for match in _FOUND.finditer((text or "").translate(_WIDE)):
+        if match.lastgroup == "id":
+            return _SEPARATORS.sub("", match.group(0)).upper()
+    return None
+
+
+def find_digits_run(text: str | None) -> str | None:
+    """A run of 7 or more digits that is neither a mobile nor an ID number: a mistyped phone number, say."""
+    for match in re.finditer(r"(?<![0-9])[0-9][0-9 \-]{5,}[0-9](?![0-9])", (text or "").translate(_WIDE)):
+        digits = _SEPARATORS.sub("", match.group(0))
+        if len(digits) >= 7 and not MOBILE_PATTERN.match(normalise_mobile(digits)):
+            return digits
+    return None
+
+
 def mask_mobile(mobile: str) -> str:
     """138****5678; anything that is not a mobile number is masked whole."""
     digits = normalise_mobile(mobile)

@@ -1,0 +1,139 @@
+"""Reads everything a citizen's message says about a booking, whatever the form asked.
+
+One message may carry the service, the day and time, the name, the mobile and
+the ID number in any order ("明天上午帮我约一下办社保卡，我叫张伟，电话138…"), a
+correction ("不对，改成下午", "手机号错了，是139…") or a wish for any time ("都行",
+"最早的"). The bot's form asks this once per message and fills every slot found;
+what was asked only decides how a bare answer ("王强", "下午") is read.
+"""
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from appointments.dateparse import ParsedWhen, is_past, parse_when
+from appointments.enums import WhenProblem
+from appointments.schedule import AppointmentRules
+from service.citizen_details import find_name
+from service.pii import find_digits_run, find_id_number, find_mobile
+
+# The form's questions, as the bot names them (the slot it asked for, without the form's prefix).
+ASKABLE = ("service", "day", "start", "name", "mobile", "id_number", "confirmed")
+
+ANY_TIME = re.compile(r"都行|都可以|随便|随意|无所谓|最早|尽快|越早越好|越快越好|哪天都|什么时候都|任意|有空就行|看着办|你定|您定")
+CORRECTION = re.compile(r"不对|不是|错了|写错|弄错|搞错|说错|打错|输错|改成|改为|改到|改一下|改下|换成|换到|换个|换一|修改|更正|重新")
+# What a correction is about when it names the field ("手机号错了", "名字写错了", "时间改一下").
+CORRECTION_TARGETS = (
+    ("mobile", re.compile(r"手机|电话|号码|联系方式")),
+    ("name", re.compile(r"名字|姓名|叫")),
+    ("when", re.compile(r"时间|日期|几点|哪天|时段|上午|下午|早上|晚上|点钟|[0-9一二三四五六七八九十]+点")),
+    ("service", re.compile(r"事项|业务|项目")),
+)
+# A question mark or question word: the citizen is asking, not answering.
+QUESTION = re.compile(r"[?？]|吗|什么|怎么|哪些|哪里|多少|几个|要不要|需不需要|能不能|可不可以")
+# Digits that belong to phone or ID numbers must not be read as dates or times.
+_NUMBER_RUNS = re.compile(r"[0-9０-９][0-9０-９ \-]{6,}[0-9０-９Xx]")
+
+
+@dataclass
+class BookingDetails:
+    """What one message says, each part None when it says nothing of it."""
+
+    service_id: str | None = None
+    service_name: str | None = None
+    day: date | None = None
+    start: str | None = None
+    part: str | None = None
+    day_given: bool = False
+    when_problem: str | None = None
+    when_message: str | None = None
+    any_time: bool = False
+    name: str | None = None
+    mobile: str | None = None
+    mobile_typed: str | None = None
+    id_number: str | None = None
+    correction: bool = False
+    correction_target: str | None = None
+    is_question: bool = False
+    found: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape the bot reads."""
+        values = asdict(self)
+        values["day"] = self.day.isoformat() if self.day else None
+        return values
+
+
+def _service(rules: AppointmentRules, text: str) -> tuple[str | None, str | None]:
+    """The catalogue service named in the text and the words that named it."""
+    service_id = rules.catalogue.resolve(text)
+    if not service_id:
+        return None, None
+    found = rules.catalogue.get(service_id)
+    terms = [term for term in ((found.name, *found.aliases) if found else ()) if term and term in text]
+    return service_id, max(terms, key=len) if terms else None
+
+
+def _when(text: str, now: datetime) -> ParsedWhen:
+    """Parses the date and time, treating a time alone as today (as the booking clerk would)."""
+    parsed = parse_when(text, now)
+    if parsed.ok and parsed.day is None:
+        problem = WhenProblem.past if is_past(now.date(), parsed.at, parsed.part, now) else None
+        return ParsedWhen(day=now.date(), at=parsed.at, part=parsed.part, problem=problem)
+    return parsed
+
+
+def understand(text: str, *, asked: str | None, rules: AppointmentRules, now: datetime,
+               when_messages: dict[str, str]) -> BookingDetails:
+    """Finds every booking detail in one message."""
+    details = BookingDetails(is_question=bool(QUESTION.search(text)))
+    details.service_id, term = _service(rules, text)
+    if details.service_id:
+        details.service_name = rules.catalogue.name(details.service_id)
+        details.found.append("service")
+    details.mobile = find_mobile(text)
+    details.id_number = find_id_number(text)
+    if details.mobile:
+        details.found.append("mobile")
+    elif asked == "mobile":
+        details.mobile_typed = find_digits_run(text)
+    if details.id_number:
+        details.found.append("id_number")
+    details.name = find_name(text, asked=asked == "name")
+    if details.name:
+        details.found.append("name")
+
+    # The date is read from what is left once the service's own words and long numbers are gone,
+    # so "三号楼" in a name or the digits of a phone number are never a day.
+    rest = _NUMBER_RUNS.sub(" ", text.replace(term, " ") if term else text)
+    if details.name:
+        rest = rest.replace(details.name, " ")
+    parsed = _when(rest, now)
+    details.any_time = bool(ANY_TIME.search(rest))
+    if parsed.problem is None or parsed.problem != WhenProblem.unrecognised:
+        if parsed.problem is None:
+            details.day, details.part = parsed.day, parsed.part.value if parsed.part else None
+            details.start = parsed.at.strftime("%H:%M") if parsed.at else None
+            details.day_given = parse_when(rest, now).day is not None
+        else:
+            details.when_problem = parsed.problem.value
+            details.when_message = when_messages.get(parsed.problem.value)
+        details.found.append("when")
+    elif asked in ("day", "start") and not details.any_time and not details.found:
+        details.when_problem = parsed.problem.value
+        details.when_message = when_messages.get(parsed.problem.value)
+    if details.any_time and "when" not in details.found:
+        details.found.append("when")
+
+    if CORRECTION.search(text) and not re.fullmatch(r"\s*(不是|不对)[吗呢]?[?？]?\s*", text) or re.fullmatch(
+            r"\s*(不对|不是|错了)\s*[，,。！!]*\s*", text):
+        details.correction = True
+        for target, pattern in CORRECTION_TARGETS:
+            if pattern.search(text):
+                details.correction_target = target
+                break
+        else:
+            details.correction_target = next((part for part in ("when", "mobile", "name", "service")
+                                              if part in details.found), None)
+    return details

@@ -1,0 +1,67 @@
+"""What citizens say about themselves inside a sentence: their name, mobile and ID number.
+
+Used by every form (booking, complaint) through the service's understanding
+endpoints, so a name or a phone number is read the same way everywhere.
+Names are taken after an introduction (我叫 / 我是 / 姓名 / 名字是 / 预约人) when
+what follows starts with a Chinese surname, or as a bare answer when the
+citizen was asked for their name.
+"""
+
+import re
+
+from service.pii import COMPOUND_SURNAMES, find_id_number, find_mobile
+
+# The commonest single-character surnames (《百家姓》 order is irrelevant; frequency covers >95 % of people).
+SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+    "姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施"
+    "文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷"
+    "盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷"
+    "晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+# Characters that end a name inside a sentence.
+_NAME_END = r"(?=$|[\s，,。.！!？?；;、：:]|电话|手机|联系|号码|身份证|的|要|想|来|预约|办|帮|今天|明天|后天|下周|本周|这周|周[一二三四五六日天]|上午|下午)"
+_INTRO = re.compile(
+    r"(?:我叫做?|叫我|我的名字[是叫]?|名字[是叫：:]?|姓名[是：:]?|预约人[是：:]?|本人|我是|是)\s*"
+    r"(?P<name>[\u4e00-\u9fa5·]{2,5}?)" + _NAME_END
+)
+_BARE = re.compile(r"^(?:我叫做?|叫|名字[是叫：:]?|姓名[是：:]?|我是|是)?\s*(?P<name>[\u4e00-\u9fa5·]{2,5})\s*[。.！!]?$")
+# Words that can follow 我是 / 是 without being a name (我是来办…, 我是本人, 是的).
+_NOT_NAMES = frozenset("本人 的 对的 是的 好的 这样 那个 这个 来办 来问 来预约 市民 群众 老人 学生 外地人".split())
+_NOT_NAME_CHARS = set("的了吗呢吧啊呀嘛么办约证卡号码话午期改错没要想去在")
+
+
+def plausible_name(candidate: str) -> bool:
+    """A Chinese personal name: a known surname and 2-4 characters that are not function words."""
+    name = candidate.replace("·", "")
+    if not 2 <= len(name) <= 4 or name in _NOT_NAMES or not re.fullmatch(r"[\u4e00-\u9fa5]+", name):
+        return False
+    if any(char in _NOT_NAME_CHARS for char in name[1:]):
+        return False
+    return name[0] in SURNAMES or name[:2] in COMPOUND_SURNAMES
+
+
+def find_name(text: str, *, asked: bool = False) -> str | None:
+    """The citizen's name in the text: after an introduction, or the whole answer when the name was asked."""
+    cleaned = (text or "").strip()
+    for match in _INTRO.finditer(cleaned):
+        name = match.group("name")
+        # A lazy match may stop early (王 + 小明): take the longest plausible prefix up to 4 characters.
+        tail = cleaned[match.start("name"):]
+        for size in (4, 3, 2):
+            candidate = tail[:size]
+            if len(candidate) == size and plausible_name(candidate) and re.match(
+                    _NAME_END, tail[size:]):
+                return candidate
+        if plausible_name(name):
+            return name
+    if asked:
+        bare = _BARE.match(cleaned)
+        if bare and plausible_name(bare.group("name")):
+            return bare.group("name")
+    return None
+
+
+def find_details(text: str, *, asked_name: bool = False) -> dict[str, str | None]:
+    """Name, mobile and ID number said in one message (each None when absent)."""
+    return {"name": find_name(text, asked=asked_name), "mobile": find_mobile(text), "id_number": find_id_number(text)}

@@ -1,0 +1,112 @@
+"""Everything a booking message says, found in any order: a table of sentences as citizens type them.
+
+The clock is Wednesday 2026-11-18 10:00 in Shanghai: 明天 is Thursday the 19th, 下周三 the 25th.
+"""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from appointments.schedule import AppointmentRules
+from appointments.settings import AppointmentSettings
+from appointments.understanding import understand
+from service.texts import load_texts
+
+NOW = datetime(2026, 11, 18, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture(scope="module")
+def rules() -> AppointmentRules:
+    return AppointmentRules.from_settings(AppointmentSettings(), "Asia/Shanghai")
+
+
+def read(rules: AppointmentRules, text: str, asked: str | None = None) -> dict:
+    return understand(text, asked=asked, rules=rules, now=NOW,
+                      when_messages=load_texts("appointments")["when_problems"]).as_dict()
+
+
+# (message, what was asked, expected parts; "day"/"start"/"part" as the service returns them)
+TABLE = [
+    ("帮我预约明天上午办营业执照", None, {"service_id": "business_license", "day": "2026-11-19", "part": "morning"}),
+    ("明天上午帮我约一下办社保卡，我叫张伟，电话13812345678", None,
+     {"service_id": "social_security_card", "day": "2026-11-19", "part": "morning", "name": "张伟",
+      "mobile": "13812345678"}),
+    ("帮我约下周三上午办身份证", None, {"service_id": "id_card", "day": "2026-11-25", "part": "morning"}),
+    ("我叫陈静，手机13912345678", "day", {"name": "陈静", "mobile": "13912345678", "day": None}),
+    ("我想预约办社保卡", None, {"service_id": "social_security_card", "day": None}),
+    ("下周二上午", "day", {"day": "2026-11-24", "part": "morning", "service_id": None}),
+    ("张伟", "name", {"name": "张伟", "day": None}),
+    ("王强", "name", {"name": "王强"}),
+    ("王强", "day", {"name": None}),
+    ("社保卡", "service", {"service_id": "social_security_card", "day": None}),
+    ("明天下午", "service", {"service_id": None, "day": "2026-11-19", "part": "afternoon"}),
+    ("下午", "start", {"part": "afternoon", "day_given": False}),
+    ("上午十一点", "start", {"start": "11:00", "part": "morning"}),
+    ("上午十点", "start", {"when_problem": "past"}),
+    ("两点半", "start", {"start": "14:30"}),
+    ("下午3点", "start", {"start": "15:00"}),
+    ("15:30", "start", {"start": "15:30"}),
+    ("后天上午9点", None, {"day": "2026-11-20", "start": "09:00"}),
+    ("大后天下午", None, {"day": "2026-11-21", "part": "afternoon"}),
+    ("11月20号", None, {"day": "2026-11-20"}),
+    ("11月20日下午", None, {"day": "2026-11-20", "part": "afternoon"}),
+    ("12月1日", None, {"day": "2026-12-01"}),
+    ("20号上午", None, {"day": "2026-11-20", "part": "morning"}),
+    ("下周一", None, {"day": "2026-11-23"}),
+    ("周五下午两点", None, {"day": "2026-11-20", "start": "14:00"}),
+    ("星期四上午", None, {"day": "2026-11-19", "part": "morning"}),
+    ("礼拜五", None, {"day": "2026-11-20"}),
+    ("3天后", None, {"day": "2026-11-21"}),
+    ("都行", "start", {"any_time": True}),
+    ("随便，最早的就行", "day", {"any_time": True}),
+    ("越早越好", "day", {"any_time": True}),
+    ("哪天都可以", "day", {"any_time": True}),
+    ("改天吧", "day", {"when_problem": "ambiguous"}),
+    ("阿巴阿巴", "day", {"when_problem": "unrecognised", "name": None, "service_id": None}),
+    ("我要办护照", None, {"service_id": "passport"}),
+    ("办个港澳通行证", None, {"service_id": "hk_macau_permit"}),
+    ("公积金提取，明天", None, {"service_id": "housing_fund_withdrawal", "day": "2026-11-19"}),
+    ("不动产登记下周四下午", None, {"service_id": "real_estate", "day": "2026-11-26", "part": "afternoon"}),
+    ("结婚登记", "service", {"service_id": "marriage"}),
+    ("驾驶证换证", "service", {"service_id": "driving_license"}),
+    ("我的手机是138 1234 5678", "mobile", {"mobile": "13812345678", "day": None, "start": None}),
+    ("电话:+86 139-1234-5678", "mobile", {"mobile": "13912345678"}),
+    ("1381234567", "mobile", {"mobile": None, "mobile_typed": "1381234567"}),
+    ("13812345678", "mobile", {"mobile": "13812345678", "day": None}),
+    ("身份证110101199003071234", None, {"id_number": "110101199003071234", "mobile": None, "day": None}),
+    ("我是李娜，身份证11010519491231002x", None, {"name": "李娜", "id_number": "11010519491231002X"}),
+    ("姓名：刘德华，电话13700001111", None, {"name": "刘德华", "mobile": "13700001111"}),
+    ("预约人是赵敏", None, {"name": "赵敏"}),
+    ("我是来办身份证的", None, {"name": None, "service_id": "id_card"}),
+    ("欧阳娜娜", "name", {"name": "欧阳娜娜"}),
+    ("好的", "name", {"name": None}),
+    ("不知道", "name", {"name": None}),
+    ("不对，改成下午", "confirmed", {"correction": True, "correction_target": "when", "part": "afternoon"}),
+    ("手机号错了，是13987654321", "confirmed",
+     {"correction": True, "correction_target": "mobile", "mobile": "13987654321"}),
+    ("换成下周一", "confirmed", {"correction": True, "correction_target": "when", "day": "2026-11-23"}),
+    ("名字写错了", "confirmed", {"correction": True, "correction_target": "name", "name": None}),
+    ("名字写错了，是李娜", "confirmed", {"correction": True, "correction_target": "name", "name": "李娜"}),
+    ("不对", "confirmed", {"correction": True, "correction_target": None}),
+    ("时间改一下", "confirmed", {"correction": True, "correction_target": "when"}),
+    ("改成社保卡", "confirmed", {"correction": True, "correction_target": "service",
+                            "service_id": "social_security_card"}),
+    ("对", "confirmed", {"correction": False}),
+    ("不是吗？", "confirmed", {"correction": False}),
+    ("要带什么材料？", "day", {"is_question": True, "day": None}),
+    ("社保卡要带什么材料", "service", {"is_question": True, "service_id": "social_security_card"}),
+    ("我叫王小明明天来", None, {"name": "王小明", "day": "2026-11-19"}),
+    ("电话13812345678，明天上午", None, {"mobile": "13812345678", "day": "2026-11-19", "part": "morning"}),
+    ("预約明天上午辦身份證", None, {"day": "2026-11-19", "part": "morning"}),
+]
+
+
+@pytest.mark.parametrize(("text", "asked", "expected"), TABLE, ids=[row[0] for row in TABLE])
+def test_every_detail_is_found(rules: AppointmentRules, text: str, asked: str | None, expected: dict) -> None:
+    found = read(rules, text, asked)
+    assert {key: found[key] for key in expected} == expected
+
+
+def test_the_table_is_large_enough() -> None:
+    assert len(TABLE) >= 60
