@@ -1,10 +1,19 @@
-"""Reads the FAQ service catalogue (faq/catalogue.yml) as plain YAML: names, aliases, materials."""
+"""Reads the FAQ service catalogue (faq/catalogue.yml) as plain YAML: names, aliases, materials, opening hours.
 
+The catalogue's ``hours`` of a service is the one source of its opening hours:
+the FAQ words it for answers, and booking makes its slots from it.
+"""
+
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from faq.opening_hours import WeeklyHours, parse_hours
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -16,6 +25,8 @@ class CatalogueService:
     aliases: tuple[str, ...]
     materials: tuple[str, ...]
     bookable: bool
+    # The weekly opening hours; None when the catalogue gives none (or only a text).
+    hours: WeeklyHours | None = None
 
 
 def _material_text(item: Any) -> str:
@@ -24,6 +35,17 @@ def _material_text(item: Any) -> str:
         note = item.get("note") or item.get("detail")
         return f"{name}（{note}）" if note else name
     return str(item)
+
+
+def _hours(service_id: str, raw: Any) -> WeeklyHours | None:
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return parse_hours(raw)
+    except ValueError as exc:
+        # faq.check reports the defect; booking falls back to the office's working-day hours.
+        log.warning("catalogue service %s: opening hours ignored: %s", service_id, exc)
+        return None
 
 
 def _entries(raw: Any) -> list[tuple[str, dict]]:
@@ -57,6 +79,7 @@ class ServiceCatalogue:
                     aliases=tuple(str(alias) for alias in entry.get("aliases") or ()),
                     materials=tuple(_material_text(item) for item in entry.get("materials") or ()),
                     bookable=bool(entry.get("bookable", True)),
+                    hours=_hours(service_id, entry.get("hours")),
                 )
             self._services, self._stamp = services, stamp
         return self._services
@@ -74,6 +97,11 @@ class ServiceCatalogue:
         """What to bring for a service."""
         service = self.get(service_id)
         return list(service.materials) if service else []
+
+    def hours(self, service_id: str) -> WeeklyHours | None:
+        """A service's weekly opening hours, or None when the catalogue gives none."""
+        service = self.get(service_id)
+        return service.hours if service else None
 
     def resolve(self, words: str) -> str | None:
         """Finds a service id from an id, a name or an alias."""

@@ -1,17 +1,21 @@
-"""Turns Chinese date and time expressions (明天下午, 下周三上午, 10月8号, 15:30 ...) into a date and time.
+"""Turns Chinese date and time expressions (明天下午, 下周三上午, 10月8号, 元旦, 国庆后, 15:30 ...) into a date and time.
 
 Everything is relative to a given "now" in the service centre's time zone
-(Asia/Shanghai). The parser never guesses silently across a real ambiguity: it
-answers with a problem code the conversation turns into a question.
+(Asia/Shanghai). A date without a year is the next one to come, unless it passed
+less than two months ago (then it is pointed out as past): "1月1日" said in
+December is next January. The parser never guesses silently across a real
+ambiguity: it answers with a problem code the conversation turns into a question.
 """
 
 import calendar
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from appointments.enums import DayPart, WhenProblem
+from appointments.workdays import statutory_blocks
 
 DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6,
@@ -40,6 +44,22 @@ CLOCK = re.compile(
     rf"(半|一刻|三刻|{NUM})?\s*分?"
 )
 PART_ONLY = re.compile(r"(凌晨|早上|早晨|上午|中午|下午|傍晚|晚上)")
+# A date said without a year that passed fewer days ago than this is a mistake to point
+# out ("10月8号" in November), not a booking a year ahead.
+RECENT_PAST_DAYS = 60
+# Holiday words -> (chinesecalendar's name of the holiday, which day of its statutory block).
+HOLIDAY_WORDS = {
+    "元旦": ("New Year's Day", 0), "除夕": ("Spring Festival", 0), "大年三十": ("Spring Festival", 0),
+    "年三十": ("Spring Festival", 0), "春节": ("Spring Festival", 1), "大年初一": ("Spring Festival", 1),
+    "正月初一": ("Spring Festival", 1), "清明": ("Tomb-sweeping Day", 0), "五一": ("Labour Day", 0),
+    "劳动节": ("Labour Day", 0), "端午": ("Dragon Boat Festival", 0), "中秋": ("Mid-autumn Festival", 0),
+    "国庆": ("National Day", 0),
+}
+HOLIDAY_NAMES = "|".join(sorted(HOLIDAY_WORDS, key=len, reverse=True))
+HOLIDAY = re.compile(rf"({HOLIDAY_NAMES})节?\s*(?:假期|长假|小长假|假)?\s*(过后|以后|之后|后|过完|结束|前|之前|以前)?")
+AFTER_WORDS = {"过后", "以后", "之后", "后", "过完", "结束"}
+# How many closed days a "春节后" may skip to reach an open one.
+MAX_SKIPPED_DAYS = 20
 
 
 @dataclass(frozen=True)
@@ -91,7 +111,44 @@ def _month_offset(word: str | None) -> int:
     return 1 if word and word.startswith("下") else 0
 
 
-def _find_day(text: str, today: date) -> tuple[date | None, WhenProblem | None, str]:
+def _coming(dates: list[date], today: date) -> date | None:
+    """Of the same date in consecutive years, the first that passed less than RECENT_PAST_DAYS ago."""
+    for candidate in sorted(dates):
+        if (today - candidate).days <= RECENT_PAST_DAYS:
+            return candidate
+    return None
+
+
+def _month_day(month: int, day_number: int, today: date) -> date | None:
+    """A month and day without a year: the coming one (last year's, this year's or next year's)."""
+    years = (today.year - 1, today.year, today.year + 1)
+    candidates = [found for year in years if (found := _safe_date(year, month, day_number))]
+    return _coming(candidates, today)
+
+
+def _holiday_day(word: str, relation: str | None, today: date,
+                 is_open: Callable[[date], bool] | None) -> tuple[date | None, WhenProblem | None]:
+    """The day a holiday word means: the holiday itself, or the first day after it ("国庆后")."""
+    if relation and relation not in AFTER_WORDS:
+        # "春节前" is any day before the holiday: ask which.
+        return None, WhenProblem.ambiguous
+    name, index = HOLIDAY_WORDS[word]
+    candidates = []
+    for year in (today.year - 1, today.year, today.year + 1):
+        block = dict(statutory_blocks(year))[name]
+        candidates.append(block[-1] + timedelta(days=1) if relation else block[index])
+    found = _coming(candidates, today)
+    if found and relation and is_open is not None:
+        # After the holiday means the first open day, past any bridge days the State Council added.
+        for _ in range(MAX_SKIPPED_DAYS):
+            if is_open(found):
+                break
+            found += timedelta(days=1)
+    return found, None
+
+
+def _find_day(text: str, today: date,
+              is_open: Callable[[date], bool] | None = None) -> tuple[date | None, WhenProblem | None, str]:
     """Finds the date in text; returns (date, problem, text with the date removed)."""
     if match := ISO_DATE.search(text):
         found = _safe_date(int(match[1]), int(match[2]), int(match[3]))
@@ -99,18 +156,17 @@ def _find_day(text: str, today: date) -> tuple[date | None, WhenProblem | None, 
     if match := MONTH_DAY.search(text):
         if match[2]:
             month, day_number = chinese_number(match[2]), chinese_number(match[3])
-            year = today.year
             if not 1 <= month <= 12:
                 return None, WhenProblem.invalid_date, text
-            candidate = _safe_date(year, month, day_number)
-            # "1月5号" said in December means next January; a date a few weeks
-            # back is a mistake to point out, not a booking a year ahead.
-            if candidate and (today - candidate).days > 60:
-                candidate = _safe_date(year + 1, month, day_number)
+            # "1月5号" said in December means next January.
+            candidate = _month_day(month, day_number, today)
         else:
             year, month = _add_months(today, _month_offset(match[4]))
             candidate = _safe_date(year, month, chinese_number(match[5]))
         return candidate, None if candidate else WhenProblem.invalid_date, text.replace(match[0], " ")
+    if match := HOLIDAY.search(text):
+        found, problem = _holiday_day(match[1], match[2], today, is_open)
+        return found, problem, text.replace(match[0], " ")
     if match := MONTH_EDGE.search(text):
         if match[2] in {"底", "初"} and not match[1]:
             pass
@@ -178,13 +234,17 @@ def _find_time(text: str) -> tuple[time | None, DayPart | None, WhenProblem | No
     return None, None, None
 
 
-def parse_when(text: str, now: datetime) -> ParsedWhen:
-    """Parses a Chinese date/time expression relative to now (a local, Asia/Shanghai datetime)."""
+def parse_when(text: str, now: datetime, is_open: Callable[[date], bool] | None = None) -> ParsedWhen:
+    """Parses a Chinese date/time expression relative to now (a local, Asia/Shanghai datetime).
+
+    is_open, when given, tells whether the service centre works on a date, so
+    that "春节后" lands on the first open day after the holiday.
+    """
     cleaned = _normalise(text)
     if not cleaned or len(cleaned) > 100:
         return ParsedWhen(problem=WhenProblem.unrecognised)
     today = now.date()
-    day, problem, rest = _find_day(cleaned, today)
+    day, problem, rest = _find_day(cleaned, today, is_open)
     if problem:
         return ParsedWhen(problem=problem)
     at, part, time_problem = _find_time(rest)

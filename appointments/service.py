@@ -65,11 +65,9 @@ def free_slots(*, db_session: Session, rules: AppointmentRules, service_id: str,
                            first=min(days), last=max(days))
     slots = []
     for day in sorted(days):
-        if not rules.day_verdict(day).is_open:
-            continue
-        for start in rules.directory.slot_starts(office):
+        for start in rules.slot_starts(office, service_id, day):
             remaining = capacity - counts.get((day, start), 0)
-            if remaining > 0 and rules.refusal(office, day, start, now) is None:
+            if remaining > 0 and rules.refusal(office, service_id, day, start, now) is None:
                 slots.append(SlotRead(day=day, start=start.strftime("%H:%M"),
                                       end=rules.slot_end(start).strftime("%H:%M"),
                                       remaining=remaining, label=rules.slot_label(day, start)))
@@ -78,12 +76,14 @@ def free_slots(*, db_session: Session, rules: AppointmentRules, service_id: str,
 
 def nearest_free(*, db_session: Session, rules: AppointmentRules, service_id: str, now: datetime,
                  day: date, start: time | None = None, part: DayPart | None = None) -> list[SlotRead]:
-    """The free slots closest to the asked time, in time order."""
+    """The free slots within the horizon closest to the asked time, those in the asked part of the day first,
+    in time order."""
     target_time = start or {DayPart.afternoon: time(14, 0), DayPart.evening: time(17, 0)}.get(part, time(9, 0))
     target = datetime.combine(day, target_time)
     slots = free_slots(db_session=db_session, rules=rules, service_id=service_id, now=now)
-    slots.sort(key=lambda slot: abs((datetime.combine(slot.day, time.fromisoformat(slot.start))
-                                     - target).total_seconds()))
+    slots.sort(key=lambda slot: (not in_part(time.fromisoformat(slot.start), part),
+                                 abs((datetime.combine(slot.day, time.fromisoformat(slot.start))
+                                      - target).total_seconds())))
     chosen = slots[: rules.alternatives]
     return sorted(chosen, key=lambda slot: (slot.day, slot.start))
 
@@ -92,25 +92,27 @@ def availability(*, db_session: Session, rules: AppointmentRules, service_id: st
                  now: datetime, start: time | None = None, part: DayPart | None = None) -> dict:
     """Whether the asked day/time is bookable, the day's free slots, why not, and the nearest alternatives."""
     office = office_for(rules, service_id)
-    verdict = rules.day_verdict(day)
+    verdict = rules.service_verdict(office, service_id, day)
     answer: dict = {"service_id": service_id, "service_name": rules.catalogue.name(service_id),
                     "day": day, "day_label": rules.day_label(day), "day_status": verdict.status,
-                    "available": False, "reason_code": None, "reason": None, "slots": [], "alternatives": []}
-    if not verdict.is_open:
-        answer.update(reason_code=verdict.status.value, reason=rules.closed_reason(day, verdict))
+                    "available": False, "reason_code": None, "reason": None, "slots": [], "alternatives": [],
+                    "notice": rules.calendar_notice(day)}
+    if closed := rules.closed_day(office, service_id, day, now):
+        answer.update(reason_code=closed[0], reason=closed[1])
     else:
         day_slots = [slot for slot in free_slots(db_session=db_session, rules=rules, service_id=service_id,
                                                  now=now, days=[day])
                      if in_part(time.fromisoformat(slot.start), part)]
         answer["slots"] = day_slots
         if start is not None:
-            refusal = rules.refusal(office, day, start, now)
+            refusal = rules.refusal(office, service_id, day, start, now)
             if refusal is None and not any(slot.start == start.strftime("%H:%M") for slot in day_slots):
                 refusal = SlotRefusal.full
             if refusal is None:
                 answer["available"] = True
             else:
-                answer.update(reason_code=refusal.value, reason=rules.refusal_reason(office, refusal))
+                answer.update(reason_code=refusal.value,
+                              reason=rules.refusal_reason(office, service_id, day, refusal, now))
         elif day_slots:
             answer["available"] = True
         else:
@@ -126,15 +128,14 @@ def availability(*, db_session: Session, rules: AppointmentRules, service_id: st
 
 
 
-def _refuse_slot(rules: AppointmentRules, office: Office, day: date, start: time, now: datetime) -> None:
+def _refuse_slot(rules: AppointmentRules, office: Office, service_id: str, day: date, start: time,
+                 now: datetime) -> None:
     """Raises with the citizen-facing reason when a slot cannot be booked, whatever its fill."""
-    verdict = rules.day_verdict(day)
-    if not verdict.is_open:
-        raise ServiceError(rules.closed_reason(day, verdict), code=verdict.status.value,
-                           details={"day": day.isoformat()})
-    refusal = rules.refusal(office, day, start, now)
+    if closed := rules.closed_day(office, service_id, day, now):
+        raise ServiceError(closed[1], code=closed[0], details={"day": day.isoformat()})
+    refusal = rules.refusal(office, service_id, day, start, now)
     if refusal is not None:
-        raise ServiceError(rules.refusal_reason(office, refusal), code=refusal.value,
+        raise ServiceError(rules.refusal_reason(office, service_id, day, refusal, now), code=refusal.value,
                            details={"day": day.isoformat(), "start": start.strftime("%H:%M")})
 
 
@@ -175,7 +176,7 @@ def _full_error(rules: AppointmentRules, office: Office, service_id: str, day: d
                 db_session: Session, now: datetime) -> ServiceError:
     alternatives = nearest_free(db_session=db_session, rules=rules, service_id=service_id, now=now,
                                 day=day, start=start)
-    return ConflictError(rules.refusal_reason(office, SlotRefusal.full), code="full",
+    return ConflictError(rules.refusal_reason(office, service_id, day, SlotRefusal.full, now), code="full",
                          details={"alternatives": [slot.model_dump(mode="json") for slot in alternatives]})
 
 
@@ -197,7 +198,7 @@ def book_slot(*, db_session: Session, rules: AppointmentRules, data: BookingCrea
         raise ServiceError(load_texts("appointments")["mobile_reasons"][reason], code=reason)
     if data.id_number and (reason := id_number_problem(data.id_number)):
         raise ServiceError(load_texts("appointments")["id_number_reasons"][reason], code=reason)
-    _refuse_slot(rules, office, data.day, data.start, now)
+    _refuse_slot(rules, office, data.service_id, data.day, data.start, now)
     for _attempt in range(5):
         savepoint = db_session.begin_nested()
         try:
@@ -295,7 +296,7 @@ def reschedule_booking(*, db_session: Session, rules: AppointmentRules, booking:
     if (booking.day, booking.start) == (day, start):
         return booking
     office = office_for(rules, booking.service_id)
-    _refuse_slot(rules, office, day, start, now)
+    _refuse_slot(rules, office, booking.service_id, day, start, now)
     slot_id = _take_place(db_session=db_session, office=office, service_id=booking.service_id, day=day,
                           start=start)
     if slot_id is None:

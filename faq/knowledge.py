@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from faq.opening_hours import WeeklyHours, describe, parse_hours, parse_wording
+
 REQUIRED_SERVICE_FIELDS = (
     "name", "aliases", "department", "hall", "window", "address", "hours",
     "materials", "fee", "time_limit", "online_url", "phone", "bookable",
@@ -43,6 +45,9 @@ class CatalogueService:
     # Word groups that name the service when all their words occur, apart or together
     # (身份证 ... 丢了 names id_card_loss, not id_card).
     keywords: tuple[tuple[str, ...], ...] = ()
+    # The weekly schedule {hours} is worded from (None when the catalogue gives the hours as text);
+    # the booking schedule reads the same field.
+    opening_hours: WeeklyHours | None = None
 
 
 @dataclass(frozen=True)
@@ -133,8 +138,23 @@ def _text_list(value: Any) -> tuple[str, ...] | None:
     return tuple(item.strip() for item in value)
 
 
-def _read_service(service_id: str, raw: Any, source: str,
-                  problems: list[KnowledgeProblem]) -> CatalogueService | None:
+def _read_hours(raw: Any, wording: dict[str, str] | None, where: str,
+                problems: list[KnowledgeProblem]) -> tuple[str, WeeklyHours | None] | None:
+    """The worded hours and the weekly schedule of a service's ``hours`` field (a mapping or a text)."""
+    if isinstance(raw, (str, int)):
+        return str(raw), None
+    try:
+        hours = parse_hours(raw)
+    except ValueError as exc:
+        problems.append(KnowledgeProblem(where, str(exc)))
+        return None
+    if wording is None:
+        return None
+    return describe(hours, wording), hours
+
+
+def _read_service(service_id: str, raw: Any, source: str, problems: list[KnowledgeProblem],
+                  wording: dict[str, str] | None = None) -> CatalogueService | None:
     """Builds one catalogue record, reporting every missing or malformed field."""
     where = f"{source}: service '{service_id}'"
     if not isinstance(raw, dict):
@@ -159,23 +179,26 @@ def _read_service(service_id: str, raw: Any, source: str,
     if not isinstance(details, dict) or not all(isinstance(v, str) for v in details.values()):
         problems.append(KnowledgeProblem(where, "field 'details' must map names to texts"))
         ok = False
+    hours = _read_hours(raw["hours"], wording, where, problems)
+    if hours is None:
+        ok = False
     for name in REQUIRED_SERVICE_FIELDS:
-        if name not in ("aliases", "materials", "bookable") and not isinstance(raw[name], (str, int)):
+        if name not in ("aliases", "materials", "bookable", "hours") and not isinstance(raw[name], (str, int)):
             problems.append(KnowledgeProblem(where, f"field '{name}' must be a text"))
             ok = False
     keywords = raw.get("keywords") or []
     if not isinstance(keywords, list) or not all(_text_list(group) for group in keywords):
         problems.append(KnowledgeProblem(where, "field 'keywords' must be a list of word lists"))
         ok = False
-    if not ok or aliases is None or materials is None:
+    if not ok or aliases is None or materials is None or hours is None:
         return None
     return CatalogueService(
         id=service_id, name=str(raw["name"]), aliases=aliases, department=str(raw["department"]),
         hall=str(raw["hall"]), window=str(raw["window"]), address=str(raw["address"]),
-        hours=str(raw["hours"]), materials=materials, fee=str(raw["fee"]),
+        hours=hours[0], materials=materials, fee=str(raw["fee"]),
         time_limit=str(raw["time_limit"]), online_url=str(raw["online_url"]), phone=str(raw["phone"]),
         bookable=raw["bookable"], details={str(k): v.strip() for k, v in details.items()},
-        keywords=tuple(tuple(group) for group in keywords),
+        keywords=tuple(tuple(group) for group in keywords), opening_hours=hours[1],
     )
 
 
@@ -211,6 +234,19 @@ def _read_entry(raw: Any, topic: str, source: str, problems: list[KnowledgeProbl
     )
 
 
+def _read_wording(catalogue: dict, services: dict, source: str,
+                  problems: list[KnowledgeProblem]) -> dict[str, str] | None:
+    """The words of opening hours, needed once a service gives its hours as a weekly schedule."""
+    if "hours_wording" not in catalogue and not any(
+            isinstance(raw, dict) and isinstance(raw.get("hours"), dict) for raw in services.values()):
+        return None
+    try:
+        return parse_wording(catalogue.get("hours_wording"))
+    except ValueError as exc:
+        problems.append(KnowledgeProblem(source, str(exc)))
+        return None
+
+
 def read_sources(root: Path) -> KnowledgeSources:
     """Reads the catalogue and every entry file, collecting problems instead of failing."""
     problems: list[KnowledgeProblem] = []
@@ -222,8 +258,9 @@ def read_sources(root: Path) -> KnowledgeSources:
         if not isinstance(raw_services, dict):
             problems.append(KnowledgeProblem(catalogue_file.name, "needs a 'services' mapping"))
         else:
+            wording = _read_wording(catalogue, raw_services, catalogue_file.name, problems)
             for service_id, raw in raw_services.items():
-                service = _read_service(str(service_id), raw, catalogue_file.name, problems)
+                service = _read_service(str(service_id), raw, catalogue_file.name, problems, wording)
                 if service is not None:
                     services[service.id] = service
     entries: list[FaqEntry] = []

@@ -1,6 +1,6 @@
 """The Chinese date/time parser against a fixed today: Wednesday 2026-11-18, 10:00 in Shanghai."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -93,6 +93,50 @@ def test_afternoon_of_today_is_past_in_the_evening() -> None:
 def test_date_in_december_rolls_into_next_year() -> None:
     parsed = parse_when("1月4号上午", datetime(2026, 12, 28, 9, 0))
     assert parsed.day == date(2027, 1, 4)
+
+
+# (now, expression, date, problem): a date without a year is the coming one, across the year boundary;
+# one that passed less than two months ago is pointed out as past.
+ROLLOVER = [
+    (datetime(2026, 12, 1, 10, 0), "1月1日", date(2027, 1, 1), None),
+    (datetime(2026, 12, 1, 10, 0), "预约1月1日办身份证", date(2027, 1, 1), None),
+    (datetime(2026, 12, 1, 10, 0), "一月一号上午", date(2027, 1, 1), None),
+    (datetime(2026, 12, 15, 10, 0), "1号", date(2027, 1, 1), None),
+    (datetime(2026, 12, 1, 10, 0), "1号", date(2026, 12, 1), None),
+    (datetime(2026, 12, 1, 10, 0), "元旦", date(2027, 1, 1), None),
+    (datetime(2026, 12, 31, 10, 0), "元旦上午十点", date(2027, 1, 1), None),
+    (datetime(2026, 12, 1, 10, 0), "12月25日", date(2026, 12, 25), None),
+    (datetime(2026, 12, 1, 10, 0), "11月20日", date(2026, 11, 20), WhenProblem.past),
+    (datetime(2027, 1, 3, 10, 0), "12月30日", date(2026, 12, 30), WhenProblem.past),
+    (datetime(2027, 1, 3, 10, 0), "元旦", date(2027, 1, 1), WhenProblem.past),
+    (datetime(2027, 3, 1, 10, 0), "2月29日", date(2028, 2, 29), None),
+    (datetime(2026, 12, 1, 10, 0), "2月29日", None, WhenProblem.invalid_date),
+    (datetime(2026, 12, 1, 10, 0), "除夕", date(2027, 2, 5), None),
+    (datetime(2026, 12, 1, 10, 0), "大年初一", date(2027, 2, 6), None),
+    (datetime(2026, 12, 1, 10, 0), "春节", date(2027, 2, 6), None),
+    (datetime(2026, 12, 1, 10, 0), "春节后", date(2027, 2, 9), None),
+    (datetime(2026, 12, 1, 10, 0), "春节假期以后上午", date(2027, 2, 9), None),
+    (datetime(2026, 12, 1, 10, 0), "五一后", date(2027, 5, 3), None),
+    (datetime(2026, 12, 1, 10, 0), "中秋节", date(2027, 9, 15), None),
+    (datetime(2027, 9, 20, 10, 0), "国庆后", date(2027, 10, 4), None),
+    (datetime(2027, 9, 20, 10, 0), "国庆节", date(2027, 10, 1), None),
+    (datetime(2026, 12, 1, 10, 0), "春节前", None, WhenProblem.ambiguous),
+]
+
+
+@pytest.mark.parametrize(("now", "expression", "day", "problem"), ROLLOVER,
+                         ids=[f"{row[0]:%m-%d} {row[1]}" for row in ROLLOVER])
+def test_dates_without_a_year_and_holiday_words(now: datetime, expression: str, day: date | None,
+                                                problem: WhenProblem | None) -> None:
+    parsed = parse_when(expression, now)
+    assert (parsed.day, parsed.problem) == (day, problem)
+
+
+def test_after_a_holiday_is_the_first_open_day_when_the_calendar_is_known() -> None:
+    # 2026's published Spring Festival holiday runs 02-15 to 02-23 (statutory: 02-16 to 02-19).
+    closed = {date(2026, 2, 15) + timedelta(days=offset) for offset in range(9)}
+    parsed = parse_when("春节后", datetime(2026, 1, 20, 10, 0), is_open=lambda day: day not in closed)
+    assert parsed.day == date(2026, 2, 24)
 
 
 def test_overlong_text_is_refused() -> None:

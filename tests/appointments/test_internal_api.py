@@ -79,12 +79,12 @@ def test_holiday_is_closed_with_the_reason(client: TestClient, internal_headers,
     assert book(client, internal_headers, day="2026-10-10").status_code == 201
 
 
-def test_uncovered_year_is_refused(client: TestClient, internal_headers, set_clock) -> None:
+def test_unpublished_year_is_bookable_on_statutory_rules(client: TestClient, internal_headers, set_clock) -> None:
+    # 2027's schedule is not published (chinesecalendar 1.11.0): working days open, 元旦 closed.
     set_clock(datetime(2026, 12, 28, 10, 0))
-    refused = book(client, internal_headers, day="2027-01-04")
-    assert refused.status_code == 400
-    assert refused.json()["error"]["code"] == "calendar_not_published"
-    assert "尚未公布" in refused.json()["error"]["message"]
+    assert book(client, internal_headers, day="2027-01-04").status_code == 201
+    refused = book(client, internal_headers, day="2027-01-01", mobile="13900000001")
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "holiday"
 
 
 def test_weekend_past_outside_hours_and_horizon(client: TestClient, internal_headers, set_clock) -> None:
