@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from appointments.enums import DayPart, WhenProblem
-from appointments.workdays import statutory_blocks
+from appointments.workdays import day_verdict, parse_overrides, statutory_blocks
 
 DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6,
@@ -60,6 +60,12 @@ HOLIDAY = re.compile(rf"({HOLIDAY_NAMES})节?\s*(?:假期|长假|小长假|假)?
 AFTER_WORDS = {"过后", "以后", "之后", "后", "过完", "结束"}
 # How many closed days a "春节后" may skip to reach an open one.
 MAX_SKIPPED_DAYS = 20
+NO_OVERRIDES = parse_overrides(None)
+
+
+def published_calendar_open(day: date) -> bool:
+    """Open by chinesecalendar's published schedule, or the statutory holidays (no operator overrides)."""
+    return day_verdict(day, NO_OVERRIDES).is_open
 
 
 @dataclass(frozen=True)
@@ -138,10 +144,10 @@ def _holiday_day(word: str, relation: str | None, today: date,
         block = dict(statutory_blocks(year))[name]
         candidates.append(block[-1] + timedelta(days=1) if relation else block[index])
     found = _coming(candidates, today)
-    if found and relation and is_open is not None:
+    if found and relation:
         # After the holiday means the first open day, past any bridge days the State Council added.
         for _ in range(MAX_SKIPPED_DAYS):
-            if is_open(found):
+            if (is_open or published_calendar_open)(found):
                 break
             found += timedelta(days=1)
     return found, None
@@ -237,8 +243,9 @@ def _find_time(text: str) -> tuple[time | None, DayPart | None, WhenProblem | No
 def parse_when(text: str, now: datetime, is_open: Callable[[date], bool] | None = None) -> ParsedWhen:
     """Parses a Chinese date/time expression relative to now (a local, Asia/Shanghai datetime).
 
-    is_open, when given, tells whether the service centre works on a date, so
-    that "春节后" lands on the first open day after the holiday.
+    is_open tells whether the service centre works on a date, so that "春节后"
+    lands on the first open day after the holiday; by default the published
+    schedule (or the statutory holidays) without the operators' overrides.
     """
     cleaned = _normalise(text)
     if not cleaned or len(cleaned) > 100:

@@ -119,6 +119,10 @@ ROLLOVER = [
     (datetime(2026, 12, 1, 10, 0), "五一后", date(2027, 5, 3), None),
     (datetime(2026, 12, 1, 10, 0), "中秋节", date(2027, 9, 15), None),
     (datetime(2027, 9, 20, 10, 0), "国庆后", date(2027, 10, 4), None),
+    # In a published year "after" skips the published bridge days: 2026's National Day week ends 10-07.
+    (datetime(2026, 9, 20, 10, 0), "国庆后", date(2026, 10, 8), None),
+    (datetime(2026, 1, 20, 10, 0), "春节后", date(2026, 2, 24), None),
+    (datetime(2026, 12, 20, 10, 0), "元旦后", date(2027, 1, 4), None),  # past the weekend of 01-02
     (datetime(2027, 9, 20, 10, 0), "国庆节", date(2027, 10, 1), None),
     (datetime(2026, 12, 1, 10, 0), "春节前", None, WhenProblem.ambiguous),
 ]
