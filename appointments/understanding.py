@@ -120,10 +120,9 @@ def understand(text: str, *, asked: str | None, rules: AppointmentRules, now: da
             details.when_problem = parsed.problem.value
             details.when_message = when_messages.get(parsed.problem.value)
         details.found.append("when")
-    elif asked in ("day", "start") and not details.any_time and not details.found:
-        details.when_problem = parsed.problem.value
-        details.when_message = when_messages.get(parsed.problem.value)
     if details.any_time and "when" not in details.found:
+        # "都行": from today on, the earliest free slot is the answer.
+        details.day, details.when_problem, details.when_message = now.date(), None, None
         details.found.append("when")
 
     if CORRECTION.search(text) and not re.fullmatch(r"\s*(不是|不对)[吗呢]?[?？]?\s*", text) or re.fullmatch(

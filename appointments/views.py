@@ -4,7 +4,7 @@ import csv
 import io
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Form, Query, Request
@@ -29,17 +29,28 @@ from appointments.models import (
     CodeCheck,
 )
 from appointments.schedule import AppointmentRules
+from appointments.understanding import understand
 from appointments.staff_auth import StaffDep, check_staff_csrf
 from service.attempts import LookupGuard, attempts_for, client_address
 from service.database import DatabaseDep, SessionDep, TransactionalRoute
 from service.errors import NotFoundError, ServiceError
 from service.internal import InternalAuth
+from service.openapi import error_responses
 from service.pii import mask_mobile
 from service.texts import load_texts
 
-internal = APIRouter(route_class=TransactionalRoute, prefix="/internal/appointments", tags=["appointments"], dependencies=[InternalAuth])
-staff = APIRouter(route_class=TransactionalRoute, prefix="/api/appointments", tags=["appointments"])
-console = APIRouter(route_class=TransactionalRoute, prefix="/console/appointments", tags=["appointments"])
+internal = APIRouter(route_class=TransactionalRoute, prefix="/internal/appointments", tags=["appointments"],
+                    dependencies=[InternalAuth], responses=error_responses(401, 422))
+# Staff sign in through the console (cookie; changes need its CSRF token: 403) or present the internal token.
+staff = APIRouter(route_class=TransactionalRoute, prefix="/api/appointments", tags=["appointments"],
+                  responses=error_responses(401, 422))
+console = APIRouter(route_class=TransactionalRoute, prefix="/console/appointments", tags=["appointments"],
+                    responses=error_responses(401, 404, 422))
+# A booking refused for a reason the citizen is told (400: not bookable, closed day, past or too far ahead)
+# or because the slot is full or the citizen already holds one (409).
+BOOKING_REFUSED = error_responses(400, 409)
+# A look-up by code and digits: wrong code or digits (404), too many failures (429).
+CODE_LOOKUP = error_responses(404, 429)
 templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                         autoescape=select_autoescape(default=True, default_for_string=True))
 
@@ -60,6 +71,13 @@ class WhenQuery(BaseModel):
     """A citizen's words about a date and time."""
 
     text: str = Field(min_length=1, max_length=100)
+
+
+class UnderstandQuery(BaseModel):
+    """A citizen's message during the booking form, and the question it answers."""
+
+    text: str = Field(min_length=1, max_length=1000)
+    asked: Literal["service", "day", "start", "name", "mobile", "id_number", "confirmed"] | None = None
 
 
 class ContactCheck(BaseModel):
@@ -108,6 +126,14 @@ def understand_when(query: WhenQuery, request: Request) -> dict[str, Any]:
             "message": load_texts("appointments")["when_problems"][problem] if problem else None}
 
 
+@internal.post("/understand")
+def understand_message(query: UnderstandQuery, request: Request) -> dict[str, Any]:
+    """Finds every booking detail in a message: service, date and time, name, mobile, ID number, a correction."""
+    texts = load_texts("appointments")
+    return understand(query.text, asked=query.asked, rules=rules_of(request), now=now_of(request),
+                      when_messages=texts["when_problems"]).as_dict()
+
+
 @internal.post("/contact/check")
 def check_contact(query: ContactCheck) -> dict[str, Any]:
     """Checks a mobile number and an ID number, with the reason when one is wrong."""
@@ -126,14 +152,14 @@ def check_contact(query: ContactCheck) -> dict[str, Any]:
     return answer
 
 
-@internal.post("/availability")
+@internal.post("/availability", responses=error_responses(400))
 def get_availability(query: AvailabilityQuery, request: Request, db_session: SessionDep) -> dict[str, Any]:
     """Tells whether a day/time is bookable, why not, and the nearest free slots."""
     return service.availability(db_session=db_session, rules=rules_of(request), service_id=query.service_id,
                                 day=query.day, start=query.start, part=query.part, now=now_of(request))
 
 
-@internal.post("/bookings", status_code=201)
+@internal.post("/bookings", status_code=201, responses=BOOKING_REFUSED)
 def create_booking(data: BookingCreate, request: Request, db_session: SessionDep) -> BookingRead:
     """Books a slot (a retry with the same idempotency key returns the same booking)."""
     rules = rules_of(request)
@@ -157,7 +183,7 @@ def _check_code(request: Request, database: DatabaseDep, check: CodeCheck) -> No
         raise refusal
 
 
-@internal.post("/bookings/lookup")
+@internal.post("/bookings/lookup", responses=CODE_LOOKUP)
 def lookup_booking(check: CodeCheck, request: Request, database: DatabaseDep, db_session: SessionDep) -> BookingRead:
     """Finds a booking by code and the mobile's last 4 digits."""
     _check_code(request, database, check)
@@ -165,7 +191,7 @@ def lookup_booking(check: CodeCheck, request: Request, database: DatabaseDep, db
     return service.to_read(rules_of(request), booking)
 
 
-@internal.post("/bookings/cancel")
+@internal.post("/bookings/cancel", responses={**CODE_LOOKUP, **error_responses(409)})
 def cancel(check: CodeCheck, request: Request, database: DatabaseDep, db_session: SessionDep) -> BookingRead:
     """Cancels a booking and frees its place."""
     _check_code(request, database, check)
@@ -174,7 +200,7 @@ def cancel(check: CodeCheck, request: Request, database: DatabaseDep, db_session
     return service.to_read(rules_of(request), service.cancel_booking(db_session=db_session, booking=booking))
 
 
-@internal.post("/bookings/reschedule")
+@internal.post("/bookings/reschedule", responses={**CODE_LOOKUP, **BOOKING_REFUSED})
 def reschedule(change: BookingReschedule, request: Request, database: DatabaseDep,
                db_session: SessionDep) -> BookingRead:
     """Moves a booking to another slot, keeping its code."""
@@ -217,7 +243,7 @@ DayQuery = Annotated[date | None, Query()]
 OfficeQuery = Annotated[str | None, Query(max_length=32)]
 
 
-@staff.get("/day")
+@staff.get("/day", responses=error_responses(404))
 def get_day(request: Request, db_session: SessionDep, _staff: StaffDep, office_id: OfficeQuery = None,
             day: DayQuery = None) -> dict:
     """Lists a day's bookings per window."""
@@ -232,14 +258,14 @@ def _mark(request: Request, db_session: SessionDep, code: str, status: BookingSt
     return {"code": booking.code, "status": booking.status}
 
 
-@staff.post("/bookings/{code}/check-in")
+@staff.post("/bookings/{code}/check-in", responses=error_responses(403, 404, 409))
 def check_in(code: Annotated[str, Field(max_length=16)], request: Request, db_session: SessionDep,
              _staff: StaffDep) -> dict:
     """Marks a citizen as arrived."""
     return _mark(request, db_session, code, BookingStatus.checked_in, None)
 
 
-@staff.post("/bookings/{code}/no-show")
+@staff.post("/bookings/{code}/no-show", responses=error_responses(403, 404, 409))
 def no_show(code: Annotated[str, Field(max_length=16)], request: Request, db_session: SessionDep,
             _staff: StaffDep) -> dict:
     """Marks a booking as not attended."""
@@ -252,7 +278,9 @@ def _cell(value: Any) -> str:
     return f"'{cell}" if cell[:1] in {"=", "+", "-", "@", "\t", "\r"} else cell
 
 
-@staff.get("/export.csv")
+@staff.get("/export.csv", response_class=Response, responses={
+    200: {"description": "The day's bookings as CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
+    **error_responses(404)})
 def export_csv(request: Request, db_session: SessionDep, _staff: StaffDep, office_id: OfficeQuery = None,
                day: DayQuery = None) -> Response:
     """Exports a day's bookings as CSV (UTF-8 with BOM so spreadsheets read the Chinese)."""
@@ -284,7 +312,8 @@ def console_page(request: Request, db_session: SessionDep, _staff: StaffDep, off
     return HTMLResponse(html)
 
 
-@console.post("/{code}/{action}")
+@console.post("/{code}/{action}", status_code=303, response_class=RedirectResponse, responses={
+    303: {"description": "Marked; back to the day's page"}, **error_responses(400, 403, 409)})
 def console_mark(code: str, action: str, request: Request, db_session: SessionDep, _staff: StaffDep,
                  csrf_token: Annotated[str | None, Form(max_length=200)] = None,
                  office_id: Annotated[str | None, Form(max_length=32)] = None,

@@ -2,7 +2,7 @@
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Literal, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, false
@@ -176,6 +176,13 @@ class WithdrawIn(CitizenVerification):
     """A citizen withdrawing their ticket, optionally saying why."""
 
     reason: str | None = Field(default=None, max_length=500)
+
+
+class UnderstandIn(BaseModel):
+    """A citizen's message during the complaint form, and the question it answers."""
+
+    text: str = Field(min_length=1, max_length=4000)
+    asked: Literal["description", "category", "location", "contact", "confirmed"] | None = None
 
 
 class ClassifyIn(BaseModel):

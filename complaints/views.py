@@ -22,9 +22,11 @@ from complaints.models import (
     ComplaintRead,
     FiledRead,
     StaffText,
+    UnderstandIn,
     WithdrawIn,
 )
 from complaints.settings import ComplaintSettings
+from complaints.understanding import understand
 from service.database import DatabaseDep, SessionDep, TransactionalRoute
 from service.errors import ServiceError
 from service.internal import InternalAuth
@@ -60,6 +62,14 @@ def classify(payload: ClassifyIn) -> dict[str, Any]:
     guess = infer_category(payload.text)
     return {"category": guess.category, "label": category_label(guess.category), "score": guess.score,
             "matched": list(guess.matched)}
+
+
+@internal_router.post("/understand")
+def understand_message(payload: UnderstandIn, request: Request) -> dict[str, Any]:
+    """Finds every complaint detail in a message: what happened, where and when, contact or anonymity, category."""
+    settings = domain_settings(request)
+    return understand(payload.text, asked=payload.asked, min_chars=settings.description_min_chars,
+                      max_chars=settings.description_max_chars).as_dict()
 
 
 @internal_router.get("/categories")

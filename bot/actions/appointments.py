@@ -1,4 +1,4 @@
-"""Booking actions: the appointment form's validation, the commit, and look-up/cancel/reschedule by code.
+"""Booking actions: the commit of the booking form (bot/actions/booking_form.py) and look-up/cancel/reschedule by code.
 
 Thin by design: dates are parsed, capacity and working days decided, and
 bookings committed by the service (/internal/appointments/...). Texts the
@@ -15,16 +15,19 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions import form_repair
 from bot.actions.service_client import ServiceClient, ServiceError, ServiceUnavailable
 
 API = "/internal/appointments"
 CODE_PATTERN = re.compile(r"^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{6}$")
-NAME_PREFIX = re.compile(r"^(我叫|我是|名字[是:]?|姓名[是:]?|预约人[是:]?)\s*")
-NAME_PATTERN = re.compile(r"^[\u4e00-\u9fa5A-Za-z·.\s]{1,32}$")
+# A code inside a sentence ("我的预约码是AB59FU，…"): six read-aloud characters with a letter and a digit.
+CODE_IN_TEXT = re.compile(r"(?<![A-Z0-9])(?=[A-Z2-9]*[0-9])(?=[A-Z2-9]*[A-Z])[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{6}(?![A-Z0-9])")
+LAST4_IN_TEXT = re.compile(r"(?:尾号|后四位|后4位|末四位)\s*(?:是|为|：|:)?\s*(\d{4})(?!\d)")
 MAX_SLOT_BUTTONS = 8
 APPOINTMENT_SLOTS = ["appointment_service", "appointment_day", "appointment_start", "appointment_name",
                      "appointment_mobile", "appointment_id_number", "appointment_confirmed", "appointment_part",
-                     "appointment_label", "appointment_service_name", "appointment_request_id"]
+                     "appointment_label", "appointment_service_name", "appointment_request_id",
+                     "appointment_misses", "appointment_prompted"]
 BOOKING_SLOTS = ["booking_operation", "booking_code_value", "booking_mobile_last4", "booking_service",
                  "reschedule_when", "reschedule_day", "reschedule_start"]
 
@@ -81,153 +84,6 @@ def offer_day_slots(dispatcher: CollectingDispatcher, choice: dict[str, Any]) ->
     """Lists a day's free slots (within the asked part of the day) as buttons."""
     dispatcher.utter_message(response="utter_appointment_pick_start", day_label=choice["day_label"],
                              buttons=[slot_button(slot) for slot in choice["slots"][:MAX_SLOT_BUTTONS]])
-
-
-class ValidateAppointmentForm(FormValidationAction):
-    """Validates the booking form's answers, keeping every other answer when one is wrong."""
-
-    def name(self) -> str:
-        """Names the action."""
-        return "validate_appointment_form"
-
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> list[str]:
-        """Adds the optional ID number when the citizen volunteered one, so it gets checked."""
-        if tracker.get_slot("appointment_id_number") is None:
-            return [slot for slot in domain_slots if slot != "appointment_id_number"]
-        return list(domain_slots)
-
-    async def extract_appointment_service(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                          domain: DomainDict) -> dict[str, Any]:
-        """Takes the service from the FAQ context when the form starts without one."""
-        current = tracker.get_slot("current_service")
-        if tracker.get_slot("appointment_service") is None and tracker.get_slot("requested_slot") is None and current:
-            return {"appointment_service": current}
-        return {}
-
-    async def validate_appointment_service(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                           domain: DomainDict) -> dict[str, Any]:
-        """Accepts a bookable catalogue service, by id, name or alias."""
-        try:
-            found = await service_client().post(f"{API}/services/resolve", json={"text": str(value)[:64]})
-        except ServiceUnavailable:
-            dispatcher.utter_message(response="utter_service_busy")
-            return {"appointment_service": None}
-        if not found["service_id"]:
-            dispatcher.utter_message(response="utter_appointment_service_unknown", value=str(value)[:20])
-            return {"appointment_service": None}
-        return {"appointment_service": found["service_id"], "appointment_service_name": found["service_name"]}
-
-    async def _validate_time(self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
-        service_id = tracker.get_slot("appointment_service")
-        cleared = {"appointment_day": None, "appointment_start": None}
-        if not service_id:
-            return cleared
-        try:
-            choice = await choose_time(service_client(), dispatcher, service_id, text,
-                                       tracker.get_slot("appointment_day"))
-        except (ServiceUnavailable, ServiceError):
-            dispatcher.utter_message(response="utter_service_busy")
-            return cleared
-        if choice is None:
-            return cleared
-        if choice["start"] is None:
-            offer_day_slots(dispatcher, choice)
-            return {"appointment_day": choice["day"], "appointment_start": None, "appointment_part": choice["part"]}
-        return {"appointment_day": choice["day"], "appointment_start": choice["start"],
-                "appointment_label": choice["label"]}
-
-    async def validate_appointment_day(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                       domain: DomainDict) -> dict[str, Any]:
-        """Understands 明天下午 / 下周三上午十点 and checks the day and slot with the service."""
-        return await self._validate_time(str(value), dispatcher, tracker)
-
-    async def validate_appointment_start(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                         domain: DomainDict) -> dict[str, Any]:
-        """Takes the chosen slot (a button or a time said in words) on the chosen day."""
-        result = await self._validate_time(str(value), dispatcher, tracker)
-        if result.get("appointment_day") is None and tracker.get_slot("appointment_day"):
-            # A refused time on a good day: ask the time again, not the day.
-            return {"appointment_start": None}
-        return result
-
-    async def validate_appointment_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                        domain: DomainDict) -> dict[str, Any]:
-        """Accepts a plausible name (1-32 letters, no digits)."""
-        name = NAME_PREFIX.sub("", str(value).strip()).strip()
-        if not NAME_PATTERN.match(name):
-            dispatcher.utter_message(response="utter_appointment_name_invalid")
-            return {"appointment_name": None}
-        return {"appointment_name": name}
-
-    async def validate_appointment_mobile(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                          domain: DomainDict) -> dict[str, Any]:
-        """Accepts an 11-digit mainland mobile; otherwise says what is wrong with it."""
-        try:
-            checked = await service_client().post(f"{API}/contact/check", json={"mobile": str(value)[:32]})
-        except (ServiceUnavailable, ServiceError):
-            dispatcher.utter_message(response="utter_service_busy")
-            return {"appointment_mobile": None}
-        if checked["mobile_problem"]:
-            dispatcher.utter_message(response="utter_appointment_mobile_invalid", reason=checked["mobile_message"])
-            return {"appointment_mobile": None}
-        return {"appointment_mobile": checked["mobile"]}
-
-    async def validate_appointment_id_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                             domain: DomainDict) -> dict[str, Any]:
-        """Keeps a volunteered ID number only when its GB 11643 checksum is right."""
-        try:
-            checked = await service_client().post(f"{API}/contact/check", json={"id_number": str(value)[:32]})
-        except (ServiceUnavailable, ServiceError):
-            return {"appointment_id_number": None}
-        if not checked["id_number_ok"]:
-            dispatcher.utter_message(response="utter_appointment_id_number_invalid",
-                                     reason=checked["id_number_message"])
-            return {"appointment_id_number": None}
-        return {"appointment_id_number": str(value).strip().upper()}
-
-
-class ActionAskAppointmentStart(Action):
-    """Asks for the time by offering the chosen day's free slots as buttons."""
-
-    def name(self) -> str:
-        """Names the action."""
-        return "action_ask_appointment_start"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """Fetches the day's free slots and lists them."""
-        query = {"service_id": tracker.get_slot("appointment_service"), "day": tracker.get_slot("appointment_day"),
-                 "part": tracker.get_slot("appointment_part")}
-        try:
-            answer = await service_client().post(f"{API}/availability", json=query)
-        except (ServiceUnavailable, ServiceError):
-            dispatcher.utter_message(response="utter_service_busy")
-            return []
-        if answer["slots"]:
-            offer_day_slots(dispatcher, answer)
-        else:
-            offer_alternatives(dispatcher, answer)
-        return []
-
-
-class ActionAskAppointmentConfirmed(Action):
-    """Shows the summary to confirm, and fixes the key that makes the confirmation idempotent."""
-
-    def name(self) -> str:
-        """Names the action."""
-        return "action_ask_appointment_confirmed"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """Sends the summary with confirm/decline buttons."""
-        mobile = tracker.get_slot("appointment_mobile") or ""
-        dispatcher.utter_message(
-            response="utter_appointment_summary",
-            service_name=tracker.get_slot("appointment_service_name") or tracker.get_slot("appointment_service"),
-            slot_label=tracker.get_slot("appointment_label"), name=tracker.get_slot("appointment_name"),
-            mobile_masked=f"{mobile[:3]}****{mobile[-4:]}")
-        if tracker.get_slot("appointment_request_id"):
-            return []
-        return [SlotSet("appointment_request_id", uuid.uuid4().hex)]
 
 
 def clear(slots: list[str]) -> list[EventType]:
@@ -304,6 +160,22 @@ class ValidateBookingCodeForm(FormValidationAction):
         if tracker.get_slot("booking_operation") == "reschedule":
             return list(domain_slots)
         return [slot for slot in domain_slots if slot != "reschedule_when"]
+
+    async def extract_booking_code_value(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                         domain: DomainDict) -> dict[str, Any]:
+        """Takes a code said in any message of the look-up, with or without the question."""
+        if tracker.get_slot("booking_code_value"):
+            return {}
+        found = CODE_IN_TEXT.search(form_repair.latest_text(tracker).upper())
+        return {"booking_code_value": found.group(0)} if found else {}
+
+    async def extract_booking_mobile_last4(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                           domain: DomainDict) -> dict[str, Any]:
+        """Takes "尾号5678" said together with the code."""
+        if tracker.get_slot("booking_mobile_last4"):
+            return {}
+        found = LAST4_IN_TEXT.search(form_repair.latest_text(tracker))
+        return {"booking_mobile_last4": found.group(1)} if found else {}
 
     async def validate_booking_code_value(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                           domain: DomainDict) -> dict[str, Any]:

@@ -13,23 +13,22 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions import form_repair
 from bot.actions.service_client import ServiceClient, ServiceError, ServiceUnavailable
 
-MOBILE = re.compile(r"1[3-9]\d{9}")
 TICKET = re.compile(r"TS\d{8}-\d{4,6}", re.IGNORECASE)
+# The four digits that prove a ticket is the citizen's, said with the number ("手机尾号5678", "查询码1234").
+VERIFICATION = re.compile(r"(?:尾号|后四位|后4位|末四位|查询码|验证码)\s*(?:是|为|：|:)?\s*(\d{4})(?!\d)")
 FOUR_DIGITS = re.compile(r"^\D*(\d{4})\D*$")
-# Words that mean "no contact" / "skip this question" in a citizen's reply.
-ANONYMOUS_WORDS = ("匿名", "不留", "不方便", "不想留")
-SKIP_WORDS = ("跳过", "不清楚", "不记得", "没有", "无", "不知道")
 # Fallback when the emotion classifier is not in the pipeline: words of anger in a complaint.
 ANGER_WORDS = ("气死", "太过分", "欺负人", "什么态度", "忍无可忍", "投诉到底", "受够", "混蛋", "垃圾", "岂有此理",
                "愤怒", "火大", "恶心")
-# The words that only say "I want to complain"; anything longer is taken as the description.
-TRIGGER_WORDS = ("我要投诉", "我想投诉", "投诉一下", "要投诉", "投诉", "我要举报", "举报", "我要反映", "反映个问题",
-                 "反映", "意见", "差评")
-COMPLAINT_SLOTS = ("complaint_description", "complaint_category_guess", "complaint_category",
+COMPLAINT_SLOTS = ("complaint_description", "complaint_category",
                    "complaint_category_label", "complaint_location", "complaint_contact", "complaint_contact_label",
-                   "complaint_confirmed")
+                   "complaint_confirmed", "complaint_misses", "complaint_prompted")
+# The complaint form's questions, in the order they are asked.
+FORM_SLOTS = ("complaint_description", "complaint_category", "complaint_location", "complaint_contact",
+              "complaint_confirmed")
 LOOKUP_SLOTS = ("complaint_request", "complaint_ticket_number", "complaint_verification", "complaint_extra_info")
 
 
@@ -48,103 +47,153 @@ def is_upset(tracker: Tracker) -> bool:
     return any(word in text for word in ANGER_WORDS) or text.count("！") + text.count("!") >= 2
 
 
-def substance(text: str) -> str:
-    """Returns what the citizen said beyond the words that only ask to complain."""
-    rest = text
-    for word in TRIGGER_WORDS:
-        rest = rest.replace(word, "")
-    return rest.strip(" ，,。.！!？?：:")
-
-
-async def classify(text: str) -> Dict[Text, Any]:
-    """Asks the service for the category the words suggest."""
-    return await client().post("/internal/complaints/classify", json={"text": text[:4000]})
-
-
-async def category_labels() -> Dict[Text, Text]:
-    """Returns category ids mapped to their Chinese labels."""
-    rows = await client().get("/internal/complaints/categories")
-    return {row["category"]: row["label"] for row in rows}
-
-
 class ActionStartComplaint(Action):
-    """Opens the complaint: empathy first for an upset citizen, and the first message kept as the description."""
+    """Opens the complaint with empathy for an upset citizen; the form then reads the opening message itself."""
 
     def name(self) -> Text:
         return "action_start_complaint"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         dispatcher.utter_message(response="utter_complaint_empathy" if is_upset(tracker) else "utter_complaint_start")
-        events: List[EventType] = [SlotSet(slot, None) for slot in COMPLAINT_SLOTS]
-        text = (tracker.latest_message or {}).get("text") or ""
-        if len(substance(text)) >= 6:
-            events.append(SlotSet("complaint_description", text))
-            try:
-                guess = await classify(text)
-                events += [SlotSet("complaint_category_guess", guess["category"]),
-                           SlotSet("complaint_category_label", guess["label"])]
-            except (ServiceError, ServiceUnavailable):
-                pass
-        return events
+        return [SlotSet(slot, None) for slot in COMPLAINT_SLOTS]
 
 
-class ValidateComplaintForm(FormValidationAction):
-    """Checks each answer of the complaint form."""
+class ValidateComplaintForm(Action):
+    """Fills, checks and corrects the complaint form's slots from each message (see bot/actions/form_repair.py).
+
+    The service reads each message once (/internal/complaints/understand): what happened,
+    where and when, a mobile or anonymity, and a category guess, in any order and all at
+    once. Returning no event lets the rules answer a question, hand over or leave the form.
+    """
 
     def name(self) -> Text:
         return "validate_complaint_form"
 
-    async def validate_complaint_description(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                             domain: DomainDict) -> Dict[Text, Any]:
-        text = str(value or "").strip()
-        if len(text) < 5 or len(text) > 2000:
-            dispatcher.utter_message(response="utter_complaint_description_invalid")
-            return {"complaint_description": None}
-        slots: Dict[Text, Any] = {"complaint_description": text}
-        if not tracker.get_slot("complaint_category_guess"):
-            try:
-                guess = await classify(text)
-                slots.update(complaint_category_guess=guess["category"], complaint_category_label=guess["label"])
-            except (ServiceError, ServiceUnavailable):
-                slots.update(complaint_category_guess="other", complaint_category_label="其他")
-        return slots
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        """Reads the message, updates the slots, and names the next question."""
+        slots = {name: tracker.get_slot(name) for name in COMPLAINT_SLOTS}
+        missed = form_repair.misses(tracker, "complaint")
+        prompted = False
+        changes: Dict[Text, Any] = {}
+        if form_repair.reads_new_message(tracker, "complaint_form", openers=("action_start_complaint",)):
+            outcome = await self._read(dispatcher, tracker, slots)
+            if outcome is None:
+                return []
+            changes, prompted = outcome
+            missed = 0 if changes or prompted else missed + 1
+        slots.update(changes)
+        events: List[EventType] = [SlotSet(name, value) for name, value in changes.items()]
+        events += [SlotSet("complaint_misses", missed), SlotSet("complaint_prompted", prompted)]
+        following = next((name for name in FORM_SLOTS if slots.get(name) is None), None)
+        return events + [SlotSet("requested_slot", following)]
 
-    async def validate_complaint_category(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                          domain: DomainDict) -> Dict[Text, Any]:
-        chosen = str(value or "").strip()
-        if chosen == "guess":
-            chosen = tracker.get_slot("complaint_category_guess") or "other"
+    async def _read(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                    slots: Dict[Text, Any]) -> Optional[tuple]:
+        intent = form_repair.latest_intent(tracker)
+        text = form_repair.latest_text(tracker)
+        requested = tracker.get_slot("requested_slot") or ""
+        asked = requested[len("complaint_"):] if requested.startswith("complaint_") else None
+        if intent in form_repair.HANDOFF_INTENTS or not text or text.startswith("/"):
+            return None
         try:
-            labels = await category_labels()
-            if chosen not in labels:
-                by_label = {label: key for key, label in labels.items()}
-                guess = await classify(chosen) if chosen not in by_label else {"category": by_label[chosen], "score": 1}
-                chosen = guess["category"] if guess.get("score") else ""
+            understood = await client().post("/internal/complaints/understand",
+                                             json={"text": text[:4000], "asked": asked})
         except (ServiceError, ServiceUnavailable):
-            labels = {}
-        if chosen not in labels:
-            dispatcher.utter_message(response="utter_complaint_category_invalid")
-            return {"complaint_category": None}
-        return {"complaint_category": chosen, "complaint_category_label": labels[chosen]}
-
-    async def validate_complaint_location(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                          domain: DomainDict) -> Dict[Text, Any]:
-        text = str(value or "").strip()[:200]
-        if not text or any(text.startswith(word) for word in SKIP_WORDS):
-            return {"complaint_location": "未提供"}
-        return {"complaint_location": text}
-
-    async def validate_complaint_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                         domain: DomainDict) -> Dict[Text, Any]:
-        text = str(value or "").strip()
-        if any(word in text for word in ANONYMOUS_WORDS):
-            return {"complaint_contact": "anonymous", "complaint_contact_label": "匿名"}
-        found = MOBILE.search(text.replace(" ", "").replace("-", ""))
-        if not found:
+            dispatcher.utter_message(response="utter_complaint_service_down")
+            return {}, True
+        found = set(understood["found"])
+        if intent in form_repair.LEAVING_INTENTS and not found:
+            return None
+        if understood["is_question"] and intent == "faq" and not found:
+            return None
+        changes: Dict[Text, Any] = {}
+        prompted = False
+        target = understood["correction_target"]
+        if understood["correction"] and target and target not in found:
+            changes.update({f"complaint_{target}": None, "complaint_confirmed": None})
+            if target == "category":
+                changes["complaint_category_label"] = None
+        if "description" in found:
+            changes["complaint_description"] = understood["description"]
+            if understood["category"] and (slots["complaint_category"] is None or asked == "description"):
+                changes.update(complaint_category=understood["category"],
+                               complaint_category_label=understood["category_label"])
+        elif "category" in found:
+            changes.update(complaint_category=understood["category"],
+                           complaint_category_label=understood["category_label"])
+        if "location" in found:
+            changes["complaint_location"] = understood["location"]
+        elif asked == "location" and understood["skip"]:
+            changes["complaint_location"] = "未提供"
+        if understood["mobile"]:
+            mobile = understood["mobile"]
+            changes.update(complaint_contact=mobile, complaint_contact_label=f"{mobile[:3]}****{mobile[-4:]}")
+        elif understood["anonymous"]:
+            changes.update(complaint_contact="anonymous", complaint_contact_label="匿名")
+        elif asked == "contact" and understood["mobile_typed"]:
             dispatcher.utter_message(response="utter_complaint_contact_invalid")
-            return {"complaint_contact": None}
-        mobile = found.group(0)
-        return {"complaint_contact": mobile, "complaint_contact_label": f"{mobile[:3]}****{mobile[-4:]}"}
+            prompted = True
+        if asked == "confirmed":
+            if any(name in changes for name in FORM_SLOTS):
+                changes["complaint_confirmed"] = None
+            elif understood["correction"] and not target or intent == "deny":
+                dispatcher.utter_message(response="utter_complaint_what_to_change")
+                return changes, True
+            elif intent == "affirm" or form_repair.YES.match(text):
+                changes["complaint_confirmed"] = True
+        return changes, prompted
+
+
+class ActionAskComplaintDescription(Action):
+    """Asks what happened."""
+
+    def name(self) -> Text:
+        return "action_ask_complaint_description"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        return form_repair.ask(dispatcher, tracker, "complaint", "utter_ask_complaint_description")
+
+
+class ActionAskComplaintCategory(Action):
+    """Asks which kind of problem it is, with a button per category."""
+
+    def name(self) -> Text:
+        return "action_ask_complaint_category"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        return form_repair.ask(dispatcher, tracker, "complaint", "utter_ask_complaint_category")
+
+
+class ActionAskComplaintLocation(Action):
+    """Asks where and when it happened."""
+
+    def name(self) -> Text:
+        return "action_ask_complaint_location"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        return form_repair.ask(dispatcher, tracker, "complaint", "utter_ask_complaint_location")
+
+
+class ActionAskComplaintContact(Action):
+    """Asks for a mobile, or anonymity."""
+
+    def name(self) -> Text:
+        return "action_ask_complaint_contact"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        return form_repair.ask(dispatcher, tracker, "complaint", "utter_ask_complaint_contact")
+
+
+class ActionAskComplaintConfirmed(Action):
+    """Shows the complaint to confirm."""
+
+    def name(self) -> Text:
+        return "action_ask_complaint_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        values = {name: tracker.get_slot(name) or "" for name in (
+            "complaint_category_label", "complaint_description", "complaint_location", "complaint_contact_label")}
+        return form_repair.ask(dispatcher, tracker, "complaint", "utter_ask_complaint_confirmed", **values)
 
 
 class ActionSubmitComplaint(Action):
@@ -198,6 +247,10 @@ class ActionStartComplaintLookup(Action):
         text = (tracker.latest_message or {}).get("text") or ""
         found = TICKET.search(text)
         events.append(SlotSet("complaint_ticket_number", found.group(0).upper() if found else None))
+        digits = VERIFICATION.search(text)
+        if found and digits:
+            # Number and digits in one message: nothing left to ask.
+            events[1] = SlotSet("complaint_verification", digits.group(1))
         return events
 
 

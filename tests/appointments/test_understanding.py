@@ -63,7 +63,8 @@ TABLE = [
     ("越早越好", "day", {"any_time": True}),
     ("哪天都可以", "day", {"any_time": True}),
     ("改天吧", "day", {"when_problem": "ambiguous"}),
-    ("阿巴阿巴", "day", {"when_problem": "unrecognised", "name": None, "service_id": None}),
+    # Not understood at all: no reason to give, the form rewords its question (and then offers a person).
+    ("阿巴阿巴", "day", {"when_problem": None, "found": [], "name": None, "service_id": None}),
     ("我要办护照", None, {"service_id": "passport"}),
     ("办个港澳通行证", None, {"service_id": "hk_macau_permit"}),
     ("公积金提取，明天", None, {"service_id": "housing_fund_withdrawal", "day": "2026-11-19"}),

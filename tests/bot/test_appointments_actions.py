@@ -18,6 +18,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import appointments as actions
+from bot.actions import booking_form
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -93,84 +94,141 @@ async def validate(form: Any, slot: str, value: Any, slots: dict[str, Any]) -> t
     return await method(value, dispatcher, tracker(slots, str(value)), DOMAIN), dispatcher
 
 
-async def test_service_comes_from_the_faq_context() -> None:
-    form = actions.ValidateAppointmentForm()
-    extracted = await form.extract_appointment_service(CollectingDispatcher(), tracker({"current_service": "passport"}),
-                                                       DOMAIN)
-    assert extracted == {"appointment_service": "passport"}
-    result, _ = await validate(form, "appointment_service", "passport", {})
-    assert result == {"appointment_service": "passport", "appointment_service_name": "普通护照"}
-    result, dispatcher = await validate(form, "appointment_service", "火星签证", {})
-    assert result == {"appointment_service": None}
-    assert responses(dispatcher) == ["utter_appointment_service_unknown"]
+def form_tracker(slots: dict[str, Any], text: str, intent: str = "inform", asked: str | None = None,
+                 events: list[dict[str, Any]] | None = None, sender: str = "citizen-1") -> Tracker:
+    """The tracker the booking form's validation sees after the citizen said ``text``."""
+    return Tracker(sender, {"requested_slot": asked, **slots},
+                   {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []},
+                   events if events is not None else [{"event": "user", "text": text}], False, None,
+                   {"name": "appointment_form"}, "action_listen")
 
 
-async def test_day_with_time_fills_both() -> None:
-    form = actions.ValidateAppointmentForm()
-    result, dispatcher = await validate(form, "appointment_day", "下周三上午十点", {"appointment_service": "passport"})
-    assert result == {"appointment_day": "2026-11-25", "appointment_start": "10:00",
-                      "appointment_label": "11月25日（周三）10:00-10:30"}
-    assert dispatcher.messages == []
+async def say(text: str, slots: dict[str, Any] | None = None, intent: str = "inform", asked: str | None = None,
+              events: list[dict[str, Any]] | None = None) -> tuple[dict[str, Any] | None, list[str], list[dict]]:
+    """Runs the form's validation on one message: (slot values set, responses, messages); None = form rejected."""
+    dispatcher = CollectingDispatcher()
+    result = await booking_form.ValidateAppointmentForm().run(
+        dispatcher, form_tracker(slots or {}, text, intent, asked and f"appointment_{asked}", events), DOMAIN)
+    if not result:
+        return None, responses(dispatcher), dispatcher.messages
+    return {e["name"]: e["value"] for e in result}, responses(dispatcher), dispatcher.messages
 
 
-async def test_part_of_day_offers_that_days_slots() -> None:
-    form = actions.ValidateAppointmentForm()
-    result, dispatcher = await validate(form, "appointment_day", "明天下午", {"appointment_service": "passport"})
-    assert result == {"appointment_day": "2026-11-19", "appointment_start": None, "appointment_part": "afternoon"}
-    buttons = dispatcher.messages[0]["buttons"]
-    assert responses(dispatcher) == ["utter_appointment_pick_start"]
-    assert buttons[0]["payload"] == "2026-11-19 13:30" and len(buttons) == 7
-    picked, _ = await validate(form, "appointment_start", "2026-11-19 14:00",
-                               {"appointment_service": "passport", "appointment_day": "2026-11-19"})
-    assert picked["appointment_start"] == "14:00"
-    said, _ = await validate(form, "appointment_start", "三点半",
-                             {"appointment_service": "passport", "appointment_day": "2026-11-19"})
-    assert said["appointment_day"] == "2026-11-19" and said["appointment_start"] == "15:30"
+async def test_the_opening_message_fills_everything_it_says() -> None:
+    slots, said, messages = await say("明天上午帮我约一下办护照，我叫张伟，电话13812345678", intent="book_appointment")
+    assert slots["appointment_service"] == "passport" and slots["appointment_day"] == "2026-11-19"
+    assert slots["appointment_start"] == "09:00" and slots["appointment_name"] == "张伟"
+    assert slots["appointment_mobile"] == "13812345678"
+    assert slots["requested_slot"] == "appointment_confirmed"
+    # The time was chosen for the citizen: said once, changeable at the confirmation.
+    assert said == ["utter_appointment_slot_chosen"] and "09:00" in messages[0]["slot_label"]
 
 
-async def test_weekend_is_refused_with_reason_and_three_buttons() -> None:
-    form = actions.ValidateAppointmentForm()
-    result, dispatcher = await validate(form, "appointment_day", "周六上午", {"appointment_service": "passport"})
-    assert result == {"appointment_day": None, "appointment_start": None}
-    assert responses(dispatcher) == ["utter_appointment_not_available", "utter_appointment_alternatives"]
-    assert "周末" in dispatcher.messages[0]["reason"]
-    assert len(dispatcher.messages[1]["buttons"]) == 3
+async def test_day_with_time_fills_both_silently() -> None:
+    slots, said, _ = await say("下周三上午十点", {"appointment_service": "passport"}, asked="day")
+    assert (slots["appointment_day"], slots["appointment_start"]) == ("2026-11-25", "10:00")
+    assert slots["appointment_label"] == "11月25日（周三）10:00-10:30" and said == []
+    assert slots["requested_slot"] == "appointment_name"
 
 
-async def test_past_and_ambiguous_times_are_asked_again_with_the_reason() -> None:
-    form = actions.ValidateAppointmentForm()
+async def test_a_part_of_the_day_takes_its_first_free_slot() -> None:
+    slots, said, _ = await say("明天下午", {"appointment_service": "passport"}, asked="day")
+    assert (slots["appointment_day"], slots["appointment_start"]) == ("2026-11-19", "13:30")
+    assert said == ["utter_appointment_slot_chosen"]
+    later, _, _ = await say("都行", {"appointment_service": "passport", "appointment_day": "2026-11-20"}, asked="start")
+    assert (later["appointment_day"], later["appointment_start"]) == ("2026-11-20", "09:00")
+    typed, _, _ = await say("三点半", {"appointment_service": "passport", "appointment_day": "2026-11-19"},
+                            asked="start")
+    assert (typed["appointment_day"], typed["appointment_start"]) == ("2026-11-19", "15:30")
+
+
+async def test_a_closed_day_gets_the_nearest_slot_or_buttons_for_an_exact_time() -> None:
+    slots, said, messages = await say("周日上午", {"appointment_service": "passport"}, asked="day")
+    assert said == ["utter_appointment_slot_instead"] and "周末" in messages[0]["reason"]
+    assert slots["appointment_start"] is not None and slots["appointment_prompted"] is False
+    exact, said, messages = await say("周日上午十点", {"appointment_service": "passport"}, asked="day")
+    assert said == ["utter_appointment_alternatives_ask"] and len(messages[0]["buttons"]) == 3
+    assert exact["appointment_start"] is None and exact["appointment_prompted"] is True
+
+
+async def test_past_and_vague_times_say_why_and_ask_once() -> None:
     for text, word in (("10月8号", "过去"), ("下周", "明确")):
-        result, dispatcher = await validate(form, "appointment_day", text, {"appointment_service": "passport"})
-        assert result["appointment_day"] is None
-        assert word in dispatcher.messages[0]["reason"]
+        slots, said, messages = await say(text, {"appointment_service": "passport"}, asked="day")
+        assert said == ["utter_appointment_when_problem"] and word in messages[0]["reason"]
+        assert slots["appointment_prompted"] is True and slots["requested_slot"] == "appointment_day"
 
 
-async def test_bad_mobile_is_rejected_with_the_reason_and_name_kept() -> None:
-    form = actions.ValidateAppointmentForm()
-    result, dispatcher = await validate(form, "appointment_mobile", "1380013800", {"appointment_name": "张三"})
-    assert result == {"appointment_mobile": None}
-    assert responses(dispatcher) == ["utter_appointment_mobile_invalid"]
-    assert "11位" in dispatcher.messages[0]["reason"]
-    result, _ = await validate(form, "appointment_mobile", "138 0013 8000", {})
-    assert result == {"appointment_mobile": "13800138000"}
-    name, _ = await validate(form, "appointment_name", "我叫李秀英", {})
-    assert name == {"appointment_name": "李秀英"}
-    bad_name, _ = await validate(form, "appointment_name", "13800138000", {})
-    assert bad_name == {"appointment_name": None}
+async def test_a_bare_name_is_the_answer_only_when_the_name_was_asked() -> None:
+    slots, _, _ = await say("王强", {"appointment_service": "passport", "appointment_day": "2026-11-20",
+                                   "appointment_start": "09:00"}, asked="name")
+    assert slots["appointment_name"] == "王强"
+    missed, said, _ = await say("王强", {"appointment_service": "passport"}, asked="day")
+    assert "appointment_name" not in missed and missed["appointment_misses"] == 1 and said == []
 
 
-async def test_volunteered_id_number_is_checked() -> None:
-    form = actions.ValidateAppointmentForm()
-    slots = await form.required_slots(DOMAIN["forms"]["appointment_form"]["required_slots"], CollectingDispatcher(),
-                                      tracker({"appointment_id_number": "x"}), DOMAIN)
-    assert slots[-2:] == ["appointment_id_number", "appointment_confirmed"]
-    without = await form.required_slots(DOMAIN["forms"]["appointment_form"]["required_slots"], CollectingDispatcher(),
-                                        tracker({}), DOMAIN)
-    assert "appointment_id_number" not in without
-    bad, dispatcher = await validate(form, "appointment_id_number", "110105194912310021", {})
-    assert bad == {"appointment_id_number": None} and responses(dispatcher) == ["utter_appointment_id_number_invalid"]
-    good, _ = await validate(form, "appointment_id_number", "11010519491231002x", {})
-    assert good == {"appointment_id_number": "11010519491231002X"}
+async def test_a_mistyped_mobile_is_pointed_out_and_the_rest_kept() -> None:
+    slots, said, _ = await say("1380013800", {"appointment_name": "张三"}, asked="mobile")
+    assert said == ["utter_appointment_mobile_invalid_ask"] and "appointment_name" not in slots
+    fine, _, _ = await say("138 0013 8000", {"appointment_name": "张三"}, asked="mobile")
+    assert fine["appointment_mobile"] == "13800138000"
+
+
+BOOKED = {"appointment_service": "passport", "appointment_service_name": "普通护照", "appointment_day": "2026-11-20",
+          "appointment_start": "09:00", "appointment_label": "11月20日（周五）09:00-09:30", "appointment_name": "张三",
+          "appointment_mobile": "13800138000", "appointment_request_id": "r-1"}
+
+
+async def test_corrections_at_the_confirmation_change_one_thing_and_confirm_again() -> None:
+    slots, _, _ = await say("不对，改成下午", BOOKED, intent="deny", asked="confirmed")
+    assert slots["appointment_day"] == "2026-11-20" and slots["appointment_start"] == "13:30"
+    assert slots["appointment_confirmed"] is None and slots["appointment_request_id"] is None
+    assert "appointment_name" not in slots and slots["requested_slot"] == "appointment_confirmed"
+    mobile, _, _ = await say("手机号错了，是13987654321", BOOKED, asked="confirmed")
+    assert mobile["appointment_mobile"] == "13987654321" and mobile["requested_slot"] == "appointment_confirmed"
+    forgot, _, _ = await say("名字写错了", BOOKED, asked="confirmed")
+    assert forgot["appointment_name"] is None and forgot["requested_slot"] == "appointment_name"
+    which, said, _ = await say("不对", BOOKED, intent="deny", asked="confirmed")
+    assert said == ["utter_appointment_what_to_change"] and which["appointment_prompted"] is True
+    yes, _, _ = await say("确认", BOOKED, intent="affirm", asked="confirmed")
+    assert yes["appointment_confirmed"] is True and yes["requested_slot"] is None
+
+
+async def test_questions_and_handoff_requests_leave_the_form_to_the_rules() -> None:
+    assert (await say("要带什么材料？", {"appointment_service": "passport"}, intent="faq", asked="day"))[0] is None
+    assert (await say("转人工", {}, intent="request_human", asked="day"))[0] is None
+    assert (await say("算了不约了", {}, intent="stop", asked="day"))[0] is None
+    # Back from an FAQ answer about a service, the form takes that service.
+    resumed, _, _ = await say("社保卡要带什么", {"current_service": "social_security_card"}, intent="faq",
+                              asked="service", events=[{"event": "user", "text": "社保卡要带什么"},
+                                                       {"event": "action", "name": "action_answer_faq"}])
+    assert resumed["appointment_service"] == "social_security_card"
+
+
+async def test_a_volunteered_id_number_is_kept_only_when_valid() -> None:
+    bad, _, _ = await say("身份证110105194912310021", {}, asked="service")
+    assert bad["appointment_id_number"] is None
+    good, _, _ = await say("身份证11010519491231002x", {}, asked="service")
+    assert good["appointment_id_number"] == "11010519491231002X"
+
+
+async def ask(action: Any, slots: dict[str, Any], events: list[dict[str, Any]] | None = None) -> list[str]:
+    dispatcher = CollectingDispatcher()
+    await action.run(dispatcher, form_tracker(slots, "", events=events or []), DOMAIN)
+    return responses(dispatcher)
+
+
+async def test_the_question_is_reworded_after_a_miss_and_a_person_offered_after_two() -> None:
+    action = booking_form.ActionAskAppointmentName()
+    assert await ask(action, {}) == ["utter_ask_appointment_name"]
+    assert await ask(action, {"appointment_misses": 1}) == ["utter_reask_appointment_name"]
+    assert await ask(action, {"appointment_misses": 2}) == ["utter_form_offer_person"]
+    assert await ask(action, {"appointment_misses": 3}) == ["utter_form_offer_person_again"]
+    assert await ask(action, {"appointment_prompted": True}) == []
+    # Never the same words as the previous bot message: after a digression the question is reworded.
+    previous = [{"event": "user", "text": "我要预约"},
+                {"event": "bot", "text": "请问预约人的姓名是？", "metadata": {"utter_action": "utter_ask_appointment_name"}},
+                {"event": "user", "text": "要带什么材料"}, {"event": "action", "name": "action_answer_faq"}]
+    assert await ask(action, {}, previous) == ["utter_resume_appointment_name"]
 
 
 BOOKING = {"appointment_service": "passport", "appointment_service_name": "普通护照", "appointment_day": "2026-11-20",
@@ -186,7 +244,7 @@ async def book(slots: dict[str, Any], sender: str = "citizen-1") -> tuple[list, 
 
 async def test_summary_then_commit_gives_code_and_materials_and_a_retry_books_once() -> None:
     dispatcher = CollectingDispatcher()
-    events = await actions.ActionAskAppointmentConfirmed().run(dispatcher, tracker(BOOKING), DOMAIN)
+    events = await booking_form.ActionAskAppointmentConfirmed().run(dispatcher, tracker(BOOKING), DOMAIN)
     assert dispatcher.messages[0]["mobile_masked"] == "138****8000"
     request_id = events[0]["value"]
     slots = {**BOOKING, "appointment_request_id": request_id}

@@ -1,0 +1,129 @@
+"""Reads everything a citizen's message says about a complaint, whatever the form asked.
+
+"我要投诉，今天下午在社保窗口排了两个小时队，工作人员一直在玩手机，我电话138…" gives
+the description, the place and time, the contact and a category guess at once;
+a bare "匿名" or "跳过" answers the question that was asked.
+"""
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from complaints.categories import category_from_label, category_label, infer_category
+from service.citizen_details import find_name
+from service.pii import find_digits_run, find_mobile
+
+ASKABLE = ("description", "category", "location", "contact", "confirmed")
+
+# Words that only say "I want to complain"; what remains is the complaint itself.
+TRIGGER = re.compile(r"^(?:你好|您好)?[，,\s]*(?:我(?:要|想)?(?:投诉|举报|反映|提意见|差评)(?:一下)?|(?:投诉|举报|反映)(?:一下|个问题)?|"
+                     r"我有(?:个|一个)?(?:问题|意见|投诉)(?:要反映)?)[，,。.：:!！\s]*")
+# "我电话138…" / "手机号是…" / "联系方式…": the contact, not part of the description.
+CONTACT_CLAUSE = re.compile(r"[，,。\s]*(?:我的?|联系)?(?:电话|手机号?|联系方式|号码)(?:是|为|：|:)?\s*[+0-9０-９ \-]{7,}[，,。]?")
+ANONYMOUS = re.compile(r"匿名|不留|不方便留|不想留|不用联系|不要联系|保密")
+SKIP = re.compile(r"^\s*(跳过|不清楚|不记得|记不清|忘了|不知道|没有|无|略|不方便说)[了吧啊。！!]*\s*$")
+CORRECTION = re.compile(r"不对|错了|写错|说错|改成|改为|改一下|换成|修改|更正|重新")
+CORRECTION_TARGETS = (
+    ("contact", re.compile(r"手机|电话|号码|联系方式")),
+    ("category", re.compile(r"类别|类型|分类")),
+    ("location", re.compile(r"地点|地方|位置|窗口|时间")),
+    ("description", re.compile(r"内容|描述|情况|经过")),
+)
+# Where in the centre, and when: "社保窗口", "3号窗口", "二楼大厅", "今天下午", "昨天上午10点".
+PLACE = re.compile(r"窗口|大厅|柜台|服务台|咨询台|前台|门口|停车场|自助机|取号机|等候区|办事区|分中心|服务中心|办事处")
+# Where the words naming a place start: after the last of these before it ("有人在大厅" → "大厅").
+_PLACE_START = re.compile(r".*[在到去从于，,。\s的了是人]")
+WHEN = re.compile(r"(?:今天|昨天|前天|刚才|刚刚|上周[一二三四五六日天]?|这周[一二三四五六日天]?|本周[一二三四五六日天]?|"
+                  r"周[一二三四五六日天]|[0-9一二三四五六七八九十]{1,3}月[0-9一二三四五六七八九十]{1,3}[日号]|[0-9]{1,2}[日号](?![窗楼柜台门]))"
+                  r"(?:早上|上午|中午|下午|晚上)?(?:[0-9一二两三四五六七八九十]{1,3}点(?:[0-9]{1,2}分?|半)?)?"
+                  r"|(?:早上|上午|中午|下午|晚上)[0-9一二两三四五六七八九十]{1,3}点(?:[0-9]{1,2}分?|半)?")
+# Words that say nothing ("就是那个啥", "嗯嗯那个东西"): a description needs more than these.
+FILLER = re.compile(r"嗯|呃|额|啊|哦|那个|这个|就是|啥|什么|东西|一下|然后|反正|的|了|吧|呢")
+QUESTION = re.compile(r"[?？]|吗|怎么|多久|什么时候|哪些|多少")
+
+
+@dataclass
+class ComplaintDetails:
+    """What one message says about a complaint, each part None when it says nothing of it."""
+
+    description: str | None = None
+    category: str | None = None
+    category_label: str | None = None
+    category_score: int = 0
+    location: str | None = None
+    mobile: str | None = None
+    mobile_typed: str | None = None
+    anonymous: bool = False
+    skip: bool = False
+    name: str | None = None
+    correction: bool = False
+    correction_target: str | None = None
+    is_question: bool = False
+    found: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape the bot reads."""
+        return asdict(self)
+
+
+def _location(text: str) -> str | None:
+    """The place and the time said in the text, joined ("社保窗口，今天下午")."""
+    parts = []
+    if place := PLACE.search(text):
+        before = text[max(0, place.start() - 6):place.start()]
+        before = _PLACE_START.sub("", before)
+        parts.append(before + place.group(0))
+    times = [match.group(0) for match in WHEN.finditer(text)]
+    if times:
+        parts.append(max(times, key=len))
+    return "，".join(part for part in parts if part) or None
+
+
+def understand(text: str, *, asked: str | None, min_chars: int, max_chars: int) -> ComplaintDetails:
+    """Finds every complaint detail in one message."""
+    cleaned = (text or "").strip()
+    details = ComplaintDetails(is_question=bool(QUESTION.search(cleaned)))
+    details.skip = bool(SKIP.match(cleaned))
+    details.mobile = find_mobile(cleaned)
+    if details.mobile:
+        details.found.append("contact")
+    elif asked == "contact":
+        details.mobile_typed = find_digits_run(cleaned)
+    if ANONYMOUS.search(cleaned) and not details.mobile:
+        details.anonymous = True
+        details.found.append("contact")
+    details.name = find_name(cleaned)
+    chosen = category_from_label(cleaned.strip("「」“”\"' "))
+    if chosen is not None:
+        details.category, details.category_label, details.category_score = chosen.value, category_label(chosen), 100
+        details.found.append("category")
+
+    if CORRECTION.search(cleaned):
+        details.correction = True
+        details.correction_target = next((target for target, pattern in CORRECTION_TARGETS
+                                          if pattern.search(cleaned)), None)
+    # Short answers to another question are not a description; a long message is, whatever was asked.
+    substance = CONTACT_CLAUSE.sub("", TRIGGER.sub("", cleaned))
+    if details.mobile:
+        substance = re.sub(r"[+0-9０-９][0-9０-９ \-]{9,}", "", substance)
+    substance = substance.strip(" ，,。.！!？?：:")
+    # Answering another question, only a long message also tells what happened.
+    long_enough = len(substance) >= (min_chars if asked in (None, "description") else 20)
+    if len(FILLER.sub("", substance)) < 3:
+        substance = ""
+    if substance and not details.skip and chosen is None and not (details.anonymous and len(substance) < 12) and (
+            asked == "description" and len(substance) >= min_chars or long_enough and not details.correction):
+        details.description = substance[:max_chars]
+        details.found.append("description")
+        guess = infer_category(substance)
+        if guess.score:
+            details.category, details.category_label = guess.category.value, category_label(guess.category)
+            details.category_score = guess.score
+    location = _location(substance if details.description else cleaned)
+    if location and (details.description or asked in ("location", "confirmed")):
+        details.location = location
+        details.found.append("location")
+    elif asked == "location" and substance and not details.skip and "contact" not in details.found:
+        details.location = substance[:200]
+        details.found.append("location")
+    return details
