@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
 from complaints import flows, risk
@@ -41,6 +41,97 @@ from service.texts import text as t
 
 open311_router = APIRouter(route_class=TransactionalRoute, prefix="/open311/v2", tags=["open311"])
 KEY_REFUSED = "api_key is missing or invalid"
+
+
+class Open311Error(BaseModel):
+    """One GeoReport v2 error (an answer is a list of them; ``<errors><error>`` in XML)."""
+
+    code: int
+    description: str
+
+
+class Open311Service(BaseModel):
+    """A complaint category as a GeoReport service."""
+
+    service_code: str
+    service_name: str
+    description: str
+    metadata: bool
+    type: str
+    keywords: str
+    group: str
+
+
+class Open311Submitted(BaseModel):
+    """The answer to a submission."""
+
+    service_request_id: str
+    service_notice: str
+    account_id: str | None
+
+
+class Open311Request(BaseModel):
+    """A complaint as a GeoReport service request: public fields, more for a keyed caller."""
+
+    service_request_id: str
+    status: str
+    status_notes: str | None
+    service_name: str
+    service_code: str
+    description: str | None
+    agency_responsible: str
+    service_notice: str
+    requested_datetime: str | None
+    updated_datetime: str | None
+    expected_datetime: str | None
+    address: str | None
+    address_id: str | None
+    zipcode: str | None
+    lat: float | None
+    long: float | None
+    media_url: str | None
+
+
+def _xml(root: str) -> dict[str, Any]:
+    return {"schema": {"type": "string", "description": f"the same records as <{root}> XML"}}
+
+
+def _answers(model: type[BaseModel], root: str, description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"type": "array", "items": model.model_json_schema()}},
+                        "application/xml": _xml(root)}}
+
+
+def documented(success: tuple[type[BaseModel], str, str], *errors: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a GeoReport endpoint: its records, and errors in the GeoReport format."""
+    descriptions = {400: "Missing or invalid field", 403: "api_key is missing or invalid",
+                    404: "Unknown format, service_code or service_request_id"}
+    answers: dict[int | str, dict[str, Any]] = {200: _answers(*success)}
+    for status in (*errors, 404):
+        answers[status] = _answers(Open311Error, "errors", descriptions[status])
+    return answers
+
+
+def _query(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": description}
+
+
+API_KEY = _query("api_key", "the caller's API key (needed for bulk reads; more fields for keyed callers)")
+# The routes read their query and form fields themselves (GeoReport's comma lists and w3 dates), so the spec
+# lists them here.
+LIST_EXTRA = {"parameters": [
+    API_KEY,
+    _query("service_request_id", "comma-separated ids; when given every other filter is ignored"),
+    _query("service_code", "comma-separated service codes"),
+    _query("start_date", "w3 datetime with a timezone"),
+    _query("end_date", "w3 datetime with a timezone"),
+    _query("status", "open or closed, comma-separated"),
+]}
+_FORM_FIELDS = ("api_key", "service_code", "lat", "long", "address_string", "address_id", "email", "device_id",
+                "account_id", "first_name", "last_name", "phone", "description", "media_url")
+SUBMIT_EXTRA = {"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+    "type": "object", "properties": {name: {"type": "string"} for name in _FORM_FIELDS},
+    "required": ["api_key", "service_code"]}}}}}
 
 FORMATS = ("json", "xml")
 # Characters XML 1.0 cannot carry, even escaped; a citizen's text may contain them.
@@ -127,7 +218,8 @@ def service_request(complaint: Complaint, request: Request, *, keyed: bool) -> d
     }
 
 
-@open311_router.get("/services.{fmt}", response_model=None)
+@open311_router.get("/services.{fmt}", response_model=None,
+                    responses=documented((Open311Service, "services", "The services")))
 def services(fmt: str) -> Response:
     """Lists the complaint categories as GeoReport services."""
     if (refused := _unknown_format(fmt)) is not None:
@@ -141,7 +233,8 @@ def services(fmt: str) -> Response:
     ], root="services", item="service")
 
 
-@open311_router.post("/requests.{fmt}", response_model=None)
+@open311_router.post("/requests.{fmt}", response_model=None, openapi_extra=SUBMIT_EXTRA,
+                     responses=documented((Open311Submitted, "service_requests", "Filed"), 400, 403))
 async def create_request(fmt: str, request: Request) -> Response:
     """Files a complaint from a form-encoded GeoReport v2 submission."""
     if (refused := _unknown_format(fmt)) is not None:
@@ -189,7 +282,9 @@ async def create_request(fmt: str, request: Request) -> Response:
                           "account_id": None}], root="service_requests", item="request")
 
 
-@open311_router.get("/requests/{service_request_id}.{fmt}", response_model=None)
+@open311_router.get("/requests/{service_request_id}.{fmt}", response_model=None,
+                    openapi_extra={"parameters": [API_KEY]},
+                    responses=documented((Open311Request, "service_requests", "The request, in a list of one")))
 def get_request(service_request_id: str, fmt: str, request: Request) -> Response:
     """Returns one service request (as a one-element array, per the standard); public fields without a key."""
     if (refused := _unknown_format(fmt)) is not None:
@@ -203,7 +298,8 @@ def get_request(service_request_id: str, fmt: str, request: Request) -> Response
                        root="service_requests", item="request")
 
 
-@open311_router.get("/requests.{fmt}", response_model=None)
+@open311_router.get("/requests.{fmt}", response_model=None, openapi_extra=LIST_EXTRA,
+                    responses=documented((Open311Request, "service_requests", "The matching requests"), 400, 403))
 def list_requests(fmt: str, request: Request) -> Response:
     """Lists service requests filtered by ids, service codes, date range and status (a key is required).
 

@@ -38,7 +38,7 @@ def get_router(request: Request) -> ConversationRouter:
 
 
 @router.post("", response_model=ConversationOpened, status_code=201, dependencies=[IntegrationAuth],
-             responses=error_responses(401, 429))
+             responses=error_responses(401))
 def open_conversation(request: Request, db_session: SessionDep) -> ConversationOpened:
     """Opens a conversation for an integration; the access token is shown only in this answer."""
     conversation_id = access.new_conversation_id(Channel.api)
@@ -67,7 +67,7 @@ async def post_message(conversation_id: ConversationAccess, body: CitizenMessage
 
 
 @router.get("/{conversation_id}/messages", response_model=TranscriptRead,
-            responses=error_responses(401, 404, 422, 429))
+            responses=error_responses(401, 404, 422))
 def get_messages(
     conversation_id: ConversationAccess,
     db_session: SessionDep,

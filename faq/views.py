@@ -16,6 +16,7 @@ from faq.models import AnswerRead, AnswerRequest, EntryRead, FaqReport, ReloadRe
 from faq.service import get_report
 from service.database import SessionDep, TransactionalRoute
 from service.errors import NotFoundError, ServiceError
+from service.openapi import error_responses
 from service.secrets import matches_any
 from service.internal import InternalAuth
 
@@ -45,7 +46,8 @@ KnowledgeDep = Annotated[KnowledgeBase, Depends(get_knowledge)]
 OperatorAuth = Depends(require_operator)
 
 
-@router.post("/internal/faq/answer", response_model=AnswerRead, dependencies=[InternalAuth])
+@router.post("/internal/faq/answer", response_model=AnswerRead, dependencies=[InternalAuth],
+             responses=error_responses(401, 413, 422))
 def post_answer(body: AnswerRequest, request: Request, knowledge: KnowledgeDep,
                 db_session: SessionDep) -> AnswerRead:
     """Answers a citizen's message for the action server."""
@@ -53,7 +55,7 @@ def post_answer(body: AnswerRequest, request: Request, knowledge: KnowledgeDep,
                            settings=request.app.state.settings.faq)
 
 
-@router.get("/api/faq/entries", response_model=list[EntryRead])
+@router.get("/api/faq/entries", response_model=list[EntryRead], responses=error_responses(422))
 def get_entries(knowledge: KnowledgeDep,
                 service: Annotated[str | None, Query(max_length=64)] = None) -> list[EntryRead]:
     """Every entry with its answer rendered from the current catalogue."""
@@ -61,7 +63,7 @@ def get_entries(knowledge: KnowledgeDep,
     return [entry_read(knowledge, entry) for entry in entries]
 
 
-@router.get("/api/faq/entries/{entry_id}", response_model=EntryRead)
+@router.get("/api/faq/entries/{entry_id}", response_model=EntryRead, responses=error_responses(404))
 def get_entry(entry_id: str, knowledge: KnowledgeDep) -> EntryRead:
     """One entry with its answer rendered."""
     entry = knowledge.entries.get(entry_id)
@@ -80,7 +82,8 @@ def get_services(knowledge: KnowledgeDep) -> list[ServiceRead]:
             for s in knowledge.services.values()]
 
 
-@router.get("/api/faq/report", response_model=FaqReport, dependencies=[OperatorAuth])
+@router.get("/api/faq/report", response_model=FaqReport, dependencies=[OperatorAuth],
+            responses=error_responses(401, 422))
 def get_faq_report(request: Request, knowledge: KnowledgeDep, db_session: SessionDep,
                    limit: Annotated[int | None, Query(ge=1, le=500)] = None) -> FaqReport:
     """Most asked entries and most frequent unanswered questions, from logged traffic."""
@@ -89,7 +92,8 @@ def get_faq_report(request: Request, knowledge: KnowledgeDep, db_session: Sessio
                       limit=limit or request.app.state.settings.faq.report_limit)
 
 
-@router.post("/api/faq/reload", response_model=ReloadRead, dependencies=[OperatorAuth])
+@router.post("/api/faq/reload", response_model=ReloadRead, dependencies=[OperatorAuth],
+             responses=error_responses(401, 422))
 def post_reload(request: Request) -> ReloadRead:
     """Reads the knowledge base files again; the old one stays in service if they have defects."""
     try:

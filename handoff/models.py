@@ -12,6 +12,9 @@ from conversations.models import CONVERSATION_ID_PATTERN, utcnow
 from handoff.enums import Disposition, HandoffReason, StaffRole, TicketStatus
 from service.database import Base
 
+# Row ids are SQL integers; an id past 32 bits cannot exist (and SQLite cannot even compare it).
+MAX_ROW_ID = 2**31 - 1
+
 
 class Agent(Base):
     """A console user: an agent who answers citizens, or a supervisor."""
@@ -158,7 +161,7 @@ class RatingCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ticket_id: int | None = Field(default=None, ge=1)
+    ticket_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
     conversation_id: str | None = Field(default=None, min_length=1, max_length=64,
                                         pattern=CONVERSATION_ID_PATTERN.pattern)
     rating: int = Field(ge=1, le=5)
@@ -240,7 +243,7 @@ class TransferIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    agent_id: int = Field(ge=1)
+    agent_id: int = Field(ge=1, le=MAX_ROW_ID)
 
 
 class CloseIn(BaseModel):

@@ -20,6 +20,7 @@ from handoff.models import (
     Agent,
     AgentRead,
     CloseIn,
+    MAX_ROW_ID,
     HandoffTicket,
     RatingCreate,
     RatingRead,
@@ -39,7 +40,11 @@ from service.pii import mask_text
 
 router = APIRouter(route_class=TransactionalRoute, tags=["handoff"])
 
-TicketId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+TicketId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+# The console API: no session (401); a change also needs the session's CSRF token and, on a chat, that the
+# chat is the agent's own (403); unknown ticket (404); a ticket no longer in that state or taken (409).
+SIGNED_IN = error_responses(401)
+TICKET_CHANGE = error_responses(401, 403, 404, 409)
 
 
 def signed_in(request: Request) -> Agent:
@@ -73,13 +78,15 @@ def ticket_read(ticket: HandoffTicket, position: int | None = None) -> TicketRea
     return read
 
 
-@router.post("/internal/handoff/tickets", response_model=TicketCreated, dependencies=[InternalAuth])
+@router.post("/internal/handoff/tickets", response_model=TicketCreated, dependencies=[InternalAuth],
+             responses=error_responses(401))
 async def create_ticket(body: TicketCreate, request: Request) -> TicketCreated:
     """Hands a conversation to people; a repeated call returns the open ticket."""
     return await flows.open_ticket(request.app, body)
 
 
-@router.post("/internal/handoff/ratings", response_model=RatingRead, status_code=201, dependencies=[InternalAuth])
+@router.post("/internal/handoff/ratings", response_model=RatingRead, status_code=201, dependencies=[InternalAuth],
+             responses=error_responses(401, 404, 409))
 def rate_from_bot(body: RatingCreate, request: Request, db_session: SessionDep) -> RatingRead:
     """Stores the rating the citizen gave the bot after a chat."""
     ticket = flows.store_rating(request.app, db_session=db_session, rating=body.rating,
@@ -118,13 +125,13 @@ def _rating_read(db_session: Any, ticket_id: int) -> RatingRead:
     return RatingRead.model_validate(handoff_service.get_rating(db_session=db_session, ticket_id=ticket_id))
 
 
-@router.get("/api/handoff/me")
+@router.get("/api/handoff/me", responses=SIGNED_IN)
 def who_am_i(agent: StaffDep, request: Request) -> dict[str, Any]:
     """Returns the signed-in user and their CSRF token."""
     return {"agent": AgentRead.model_validate(agent).model_dump(mode="json"), "csrf_token": request.state.csrf_token}
 
 
-@router.get("/api/handoff/queue")
+@router.get("/api/handoff/queue", responses=SIGNED_IN)
 def get_queue(agent: StaffDep, request: Request, db_session: SessionDep) -> dict[str, Any]:
     """Returns the waiting tickets in serving order, the callbacks, and the agent's own chats."""
     queued = handoff_service.get_queue(db_session=db_session)
@@ -146,7 +153,7 @@ def may_see(agent: Agent, ticket: HandoffTicket) -> bool:
             or ticket.status in CLAIMABLE_STATUSES)
 
 
-@router.get("/api/handoff/tickets/{ticket_id}")
+@router.get("/api/handoff/tickets/{ticket_id}", responses={**SIGNED_IN, **error_responses(404)})
 def get_ticket(ticket_id: TicketId, agent: StaffDep, db_session: SessionDep) -> dict[str, Any]:
     """Returns a ticket's context and the conversation's transcript (PII masked before the handoff)."""
     ticket = handoff_service.get_or_404(db_session=db_session, ticket_id=ticket_id)
@@ -168,14 +175,14 @@ def get_ticket(ticket_id: TicketId, agent: StaffDep, db_session: SessionDep) -> 
             "is_mine": ticket.agent_id == agent.id}
 
 
-@router.post("/api/handoff/tickets/{ticket_id}/claim")
+@router.post("/api/handoff/tickets/{ticket_id}/claim", responses=TICKET_CHANGE)
 async def claim(ticket_id: TicketId, agent: StaffWriteDep, request: Request) -> dict[str, Any]:
     """Takes a waiting ticket (atomic: a ticket another agent took answers 409)."""
     ticket = await flows.claim_ticket(request.app, ticket_id=ticket_id, agent=agent)
     return {"ticket": ticket_read(ticket).model_dump(mode="json")}
 
 
-@router.post("/api/handoff/tickets/{ticket_id}/messages", status_code=201)
+@router.post("/api/handoff/tickets/{ticket_id}/messages", status_code=201, responses=TICKET_CHANGE)
 async def reply(ticket_id: TicketId, body: ReplyIn, agent: StaffWriteDep, request: Request) -> dict[str, Any]:
     """Sends the agent's message to the citizen."""
     text = clean_citizen_text(body.text, 2000)
@@ -183,14 +190,14 @@ async def reply(ticket_id: TicketId, body: ReplyIn, agent: StaffWriteDep, reques
     return {"ok": True}
 
 
-@router.post("/api/handoff/tickets/{ticket_id}/transfer")
+@router.post("/api/handoff/tickets/{ticket_id}/transfer", responses=TICKET_CHANGE)
 async def transfer(ticket_id: TicketId, body: TransferIn, agent: StaffWriteDep, request: Request) -> dict[str, Any]:
     """Hands the chat to another agent."""
     ticket = await flows.transfer_ticket(request.app, ticket_id=ticket_id, agent=agent, to_agent_id=body.agent_id)
     return {"ticket": ticket_read(ticket).model_dump(mode="json")}
 
 
-@router.post("/api/handoff/tickets/{ticket_id}/close")
+@router.post("/api/handoff/tickets/{ticket_id}/close", responses=TICKET_CHANGE)
 async def close(ticket_id: TicketId, body: CloseIn, agent: StaffWriteDep, request: Request) -> dict[str, Any]:
     """Closes the chat with a disposition; the bot resumes and asks for a rating."""
     note = clean_citizen_text(body.note, 2000) if body.note and body.note.strip() else None
@@ -199,7 +206,7 @@ async def close(ticket_id: TicketId, body: CloseIn, agent: StaffWriteDep, reques
     return {"ticket": ticket_read(ticket).model_dump(mode="json")}
 
 
-@router.get("/api/handoff/agents")
+@router.get("/api/handoff/agents", responses=SIGNED_IN)
 def get_agents(agent: StaffDep, request: Request, db_session: SessionDep) -> dict[str, Any]:
     """Lists colleagues online, with their open chats (for transfers)."""
     online = handoff_service.get_online_agents(
@@ -210,7 +217,7 @@ def get_agents(agent: StaffDep, request: Request, db_session: SessionDep) -> dic
                        for a in online]}
 
 
-@router.get("/api/handoff/overview")
+@router.get("/api/handoff/overview", responses=error_responses(401, 403))
 def overview(agent: SupervisorDep, request: Request, db_session: SessionDep) -> dict[str, Any]:
     """The supervisor's board: queue with waiting times, chats in progress, agents online, ratings."""
     queued = handoff_service.get_queue(db_session=db_session)

@@ -18,6 +18,7 @@ from conversations.views import router as conversations_router
 from service.database import Database
 from service.errors import error_body, install_error_handlers
 from service.health import router as health_router
+from service.openapi import install_openapi
 from service.plugins import install_domains
 from service.settings import Settings, get_settings
 
@@ -61,13 +62,25 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
+def _is_encoded_text(body: bytes) -> bool:
+    # JSON is UTF-8 (or UTF-16/32 with the byte pattern json.loads recognises); anything else is no text at all.
+    try:
+        body.decode(json.detect_encoding(body))
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 class RejectInvalidUnicode(BaseHTTPMiddleware):
-    """Answers 422 to a JSON body carrying a lone surrogate, which no database or log can store."""
+    """Answers 422 to a JSON body that is not valid UTF-8 or carries a lone surrogate (no database or log stores it)."""
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         """Looks for surrogate escapes only when the raw body has one, so ordinary requests cost nothing."""
         if request.method in {"POST", "PUT", "PATCH"} and "json" in request.headers.get("content-type", ""):
             body = await request.body()
+            if not _is_encoded_text(body):
+                return JSONResponse(error_body("invalid_unicode", "request body is not valid UTF-8 text"),
+                                    status_code=422)
             if _SURROGATE_ESCAPE.search(body):
                 try:
                     parsed = json.loads(body)
@@ -114,4 +127,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(conversations_router)
     install_domains(app)
+    install_openapi(app)
     return app

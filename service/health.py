@@ -5,6 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from conversations.rasa_client import url_is_healthy
@@ -13,7 +14,22 @@ from service.database import TransactionalRoute
 router = APIRouter(route_class=TransactionalRoute, tags=["health"])
 
 
-@router.get("/healthz")
+class ComponentHealth(BaseModel):
+    """One component's state (and where it is, for the remote ones)."""
+
+    status: str
+    url: str | None = None
+
+
+class HealthRead(BaseModel):
+    """The health answer: "up" when every component is, "degraded" otherwise."""
+
+    status: str
+    components: dict[str, ComponentHealth]
+
+
+@router.get("/healthz", response_model=HealthRead,
+            responses={503: {"model": HealthRead, "description": "A component is down (the answer says which)"}})
 async def healthz(request: Request) -> JSONResponse:
     """Reports each component; 200 when all are up, 503 otherwise."""
     settings = request.app.state.settings

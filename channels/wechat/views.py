@@ -14,8 +14,30 @@ from channels.wechat.protocol import CallbackCodec, echo_for_verification
 from conversations.enums import Channel
 from service.database import TransactionalRoute
 from service.errors import ServiceError
+from service.openapi import error_responses
 
 router = APIRouter(route_class=TransactionalRoute, tags=["wechat"])
+
+
+def _query(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": description}
+
+
+# WeChat signs every callback in its query string; the routes read it whole, so the spec lists it here.
+SIGNATURE_PARAMETERS = [
+    _query("signature", "SHA-1 over the token, timestamp and nonce"),
+    _query("timestamp", "Unix seconds when WeChat signed the request"),
+    _query("nonce", "random string of the signature"),
+]
+VERIFY_EXTRA = {"parameters": [*SIGNATURE_PARAMETERS, _query("echostr", "echoed back once the signature checks out")]}
+CALLBACK_EXTRA = {
+    "parameters": [*SIGNATURE_PARAMETERS, _query("openid", "the sender"),
+                   _query("encrypt_type", "aes when the message is encrypted"),
+                   _query("msg_signature", "signature of an encrypted message")],
+    "requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}},
+}
+# Bad signature or a channel without a token (403); unreadable or hostile XML (400).
+CALLBACK_REFUSED = error_responses(400, 403)
 
 
 def _channel(request: Request) -> WeChatChannel:
@@ -25,14 +47,20 @@ def _channel(request: Request) -> WeChatChannel:
 
 
 @router.get("/wechat/callback", response_class=PlainTextResponse,
-            summary="WeChat server verification: echoes echostr when the signature is valid")
+            summary="WeChat server verification: echoes echostr when the signature is valid",
+            openapi_extra=VERIFY_EXTRA, responses=CALLBACK_REFUSED)
 async def verify_server(request: Request) -> PlainTextResponse:
     """Answers WeChat's URL verification."""
     echostr = echo_for_verification(_channel(request).settings, dict(request.query_params))
     return PlainTextResponse(echostr)
 
 
-@router.post("/wechat/callback", summary="Messages and events from WeChat; answers a passive reply or success")
+@router.post("/wechat/callback", summary="Messages and events from WeChat; answers a passive reply or success",
+             openapi_extra=CALLBACK_EXTRA, response_class=PlainTextResponse, responses={
+                 200: {"description": "success, or a passive reply",
+                       "content": {"text/plain": {"schema": {"type": "string"}},
+                                   "application/xml": {"schema": {"type": "string"}}}},
+                 **CALLBACK_REFUSED, **error_responses(413)})
 async def receive_callback(request: Request) -> Response:
     """Handles one message or event pushed by WeChat."""
     channel = _channel(request)

@@ -151,3 +151,19 @@ def test_waiting_citizen_hostile_text_is_kept_verbatim(client, app, agent_factor
 
     with app.state.database.session() as s:
         assert s.scalars(select(HandoffTicket)).one().left_messages[0]["text"] == hostile
+
+
+def test_ids_past_32_bits_are_refused_with_422_not_a_crash(client, agent_factory, open_ticket, internal_headers):
+    """Found by the OpenAPI fuzz: SQLite cannot bind an integer past 64 bits, so huge ids raised OverflowError."""
+    agent_factory("a1")
+    ticket_id = open_ticket("big-1")["ticket_id"]
+    headers = {"X-CSRF-Token": sign_in(client, "a1")}
+    assert client.post(f"/api/handoff/tickets/{ticket_id}/claim", headers=headers).status_code == 200
+    huge = 2**100
+    for agent_id in (huge, 2**31):
+        response = client.post(f"/api/handoff/tickets/{ticket_id}/transfer", json={"agent_id": agent_id},
+                               headers=headers)
+        assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"
+    rating = client.post("/internal/handoff/ratings", json={"ticket_id": huge, "rating": 5}, headers=internal_headers)
+    assert rating.status_code == 422 and rating.json()["error"]["code"] == "invalid_request"
+    assert client.get(f"/api/handoff/tickets/{huge}").status_code == 422
