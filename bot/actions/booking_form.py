@@ -58,7 +58,7 @@ class ValidateAppointmentForm(Action):
             if outcome is None:
                 return []
             changes, prompted, understood_something = outcome
-            missed = 0 if understood_something else form_repair.misses(tracker, "appointment") + 1
+            missed = form_repair.count_miss(tracker, "appointment", understood_something)
         else:
             missed = form_repair.misses(tracker, "appointment")
             current = tracker.get_slot("current_service")
@@ -85,7 +85,7 @@ class ValidateAppointmentForm(Action):
         intent = form_repair.latest_intent(tracker)
         text = form_repair.latest_text(tracker)
         asked = asked_part(tracker)
-        if intent in form_repair.HANDOFF_INTENTS or not text or text.startswith("/"):
+        if not text or text.startswith("/"):
             return None
         try:
             understood = await client.post(f"{API}/understand", json={"text": text[:1000], "asked": asked})
@@ -93,6 +93,8 @@ class ValidateAppointmentForm(Action):
             dispatcher.utter_message(response="utter_service_busy")
             return {}, True, True
         found = set(understood["found"])
+        if form_repair.wants_person(tracker, bool(found)):
+            return None
         if intent in form_repair.LEAVING_INTENTS and not found:
             return None
         # A question (要带什么材料？) is a digression: the FAQ answers it, the form asks again afterwards.
@@ -147,7 +149,7 @@ class ValidateAppointmentForm(Action):
             elif understood["correction"] and not understood["correction_target"] or intent == "deny":
                 dispatcher.utter_message(response="utter_appointment_what_to_change")
                 return changes, True, True
-            elif intent == "affirm" or form_repair.YES.match(text):
+            elif form_repair.confirms(tracker):
                 changes["appointment_confirmed"] = True
         understood_something = bool(changes) or prompted
         return changes, prompted, understood_something

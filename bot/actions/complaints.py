@@ -80,7 +80,7 @@ class ValidateComplaintForm(Action):
             if outcome is None:
                 return []
             changes, prompted = outcome
-            missed = 0 if changes or prompted else missed + 1
+            missed = form_repair.count_miss(tracker, "complaint", bool(changes) or prompted)
         slots.update(changes)
         events: List[EventType] = [SlotSet(name, value) for name, value in changes.items()]
         events += [SlotSet("complaint_misses", missed), SlotSet("complaint_prompted", prompted)]
@@ -93,7 +93,7 @@ class ValidateComplaintForm(Action):
         text = form_repair.latest_text(tracker)
         requested = tracker.get_slot("requested_slot") or ""
         asked = requested[len("complaint_"):] if requested.startswith("complaint_") else None
-        if intent in form_repair.HANDOFF_INTENTS or not text or text.startswith("/"):
+        if not text or text.startswith("/"):
             return None
         try:
             understood = await client().post("/internal/complaints/understand",
@@ -102,6 +102,8 @@ class ValidateComplaintForm(Action):
             dispatcher.utter_message(response="utter_complaint_service_down")
             return {}, True
         found = set(understood["found"])
+        if form_repair.wants_person(tracker, bool(found)):
+            return None
         if intent in form_repair.LEAVING_INTENTS and not found:
             return None
         if understood["is_question"] and intent == "faq" and not found:
@@ -139,7 +141,7 @@ class ValidateComplaintForm(Action):
             elif understood["correction"] and not target or intent == "deny":
                 dispatcher.utter_message(response="utter_complaint_what_to_change")
                 return changes, True
-            elif intent == "affirm" or form_repair.YES.match(text):
+            elif form_repair.confirms(tracker):
                 changes["complaint_confirmed"] = True
         return changes, prompted
 

@@ -15,12 +15,14 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-# Intents that always leave the form's hands: rules for them take over (handoff, urgent help, leaving).
-HANDOFF_INTENTS = frozenset({"request_human", "urgent_help"})
+# Intents that leave the form's hands when the message gives nothing the form asked for.
 LEAVING_INTENTS = frozenset({"stop"})
 # Quick, unmistakable yes at a confirmation.
 YES = re.compile(r"^\s*(对|对的|是|是的|确认|确定|好|好的|没问题|可以|行|嗯|嗯嗯|ok|OK|提交|确认预约|确认提交|就这样|没错)[。！!]*\s*$")
 MISSES_BEFORE_PERSON = 2
+# Below this, an "affirm" is not trusted to confirm a booking or a complaint (阿巴阿巴 is no yes).
+CONFIRM_CONFIDENCE = 0.85
+PERSON_WORDS = re.compile(r"人工|客服|真人|工作人员|转接|找人|有人吗")
 # Actions that run between a citizen's message and the form when the form resumes after a digression.
 _FORM_MACHINERY = {"action_listen", "action_extract_slots"}
 
@@ -29,6 +31,32 @@ def latest_intent(tracker: Tracker) -> str | None:
     """The intent of the citizen's last message."""
     intent = (tracker.latest_message or {}).get("intent") or {}
     return intent.get("name")
+
+
+def intent_confidence(tracker: Tracker) -> float:
+    """How sure NLU is of the last message's intent."""
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    return float(intent.get("confidence") or 0.0)
+
+
+def wants_person(tracker: Tracker, found_something: bool) -> bool:
+    """Whether the message asks for a person (or help) rather than answering the form's question.
+
+    "我叫李娜" may read as a request for a person to NLU; when the message gives a detail the form
+    asked for and names no person, it is an answer.
+    """
+    intent = latest_intent(tracker)
+    if intent == "urgent_help":
+        return True
+    if intent != "request_human":
+        return False
+    return not found_something or bool(PERSON_WORDS.search(latest_text(tracker)))
+
+
+def confirms(tracker: Tracker) -> bool:
+    """A clear yes at a confirmation: the words themselves, or NLU quite sure of affirm."""
+    return bool(YES.match(latest_text(tracker))) or (
+        latest_intent(tracker) == "affirm" and intent_confidence(tracker) >= CONFIRM_CONFIDENCE)
 
 
 def latest_text(tracker: Tracker) -> str:
@@ -70,6 +98,13 @@ def last_bot_responses(tracker: Tracker) -> list[str]:
 def misses(tracker: Tracker, form: str) -> int:
     """How many answers in a row to the current question were not understood."""
     return int(tracker.get_slot(f"{form}_misses") or 0)
+
+
+def count_miss(tracker: Tracker, form: str, understood: bool) -> int:
+    """The miss count after this message: reset by any understood answer; the opening message is no answer."""
+    if understood or not tracker.get_slot("requested_slot"):
+        return 0
+    return misses(tracker, form) + 1
 
 
 def ask(dispatcher: CollectingDispatcher, tracker: Tracker, form: str, response: str,

@@ -95,20 +95,23 @@ async def validate(form: Any, slot: str, value: Any, slots: dict[str, Any]) -> t
 
 
 def form_tracker(slots: dict[str, Any], text: str, intent: str = "inform", asked: str | None = None,
-                 events: list[dict[str, Any]] | None = None, sender: str = "citizen-1") -> Tracker:
+                 events: list[dict[str, Any]] | None = None, sender: str = "citizen-1",
+                 confidence: float = 1.0) -> Tracker:
     """The tracker the booking form's validation sees after the citizen said ``text``."""
     return Tracker(sender, {"requested_slot": asked, **slots},
-                   {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []},
+                   {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": []},
                    events if events is not None else [{"event": "user", "text": text}], False, None,
                    {"name": "appointment_form"}, "action_listen")
 
 
 async def say(text: str, slots: dict[str, Any] | None = None, intent: str = "inform", asked: str | None = None,
-              events: list[dict[str, Any]] | None = None) -> tuple[dict[str, Any] | None, list[str], list[dict]]:
+              events: list[dict[str, Any]] | None = None, confidence: float = 1.0
+              ) -> tuple[dict[str, Any] | None, list[str], list[dict]]:
     """Runs the form's validation on one message: (slot values set, responses, messages); None = form rejected."""
     dispatcher = CollectingDispatcher()
     result = await booking_form.ValidateAppointmentForm().run(
-        dispatcher, form_tracker(slots or {}, text, intent, asked and f"appointment_{asked}", events), DOMAIN)
+        dispatcher, form_tracker(slots or {}, text, intent, asked and f"appointment_{asked}", events,
+                                 confidence=confidence), DOMAIN)
     if not result:
         return None, responses(dispatcher), dispatcher.messages
     return {e["name"]: e["value"] for e in result}, responses(dispatcher), dispatcher.messages
@@ -202,6 +205,17 @@ async def test_questions_and_handoff_requests_leave_the_form_to_the_rules() -> N
                               asked="service", events=[{"event": "user", "text": "社保卡要带什么"},
                                                        {"event": "action", "name": "action_answer_faq"}])
     assert resumed["appointment_service"] == "social_security_card"
+
+
+async def test_an_answer_misread_by_nlu_is_still_an_answer_and_gibberish_never_confirms() -> None:
+    named, _, _ = await say("我叫李娜", {"appointment_service": "passport"}, intent="request_human", asked="name",
+                            confidence=0.52)
+    assert named["appointment_name"] == "李娜"
+    assert (await say("转人工", {}, intent="request_human", asked="name", confidence=0.52))[0] is None
+    gibberish, _, _ = await say("阿巴阿巴", BOOKED, intent="affirm", asked="confirmed", confidence=0.68)
+    assert "appointment_confirmed" not in gibberish and gibberish["appointment_misses"] == 1
+    opening, said, _ = await say("我想预约", intent="book_appointment")
+    assert opening["appointment_misses"] == 0 and said == []
 
 
 async def test_a_volunteered_id_number_is_kept_only_when_valid() -> None:
