@@ -175,7 +175,9 @@ class ValidateAppointmentForm(Action):
             if asked:
                 dispatcher.utter_message(response="utter_appointment_service_unknown", value=str(words)[:20])
             return None
-        return {"appointment_service": found["service_id"], "appointment_service_name": found["service_name"]}
+        # The service being booked is also the one FAQ questions mid-form are about ("要带什么材料？").
+        return {"appointment_service": found["service_id"], "appointment_service_name": found["service_name"],
+                "current_service": found["service_id"]}
 
     @staticmethod
     async def _id_number(client: ServiceClient, number: str) -> str | None:
@@ -320,7 +322,10 @@ class ActionAskAppointmentConfirmed(Action):
         summary = {"service_name": tracker.get_slot("appointment_service_name") or tracker.get_slot(
             "appointment_service"), "slot_label": tracker.get_slot("appointment_label"),
             "name": tracker.get_slot("appointment_name"), "mobile_masked": f"{mobile[:3]}****{mobile[-4:]}"}
-        events = form_repair.ask(dispatcher, tracker, "appointment", "utter_ask_appointment_confirmed", **summary)
-        if tracker.get_slot("appointment_request_id"):
+        # A summary after a correction (the confirmation key was dropped) shows new details: it is no repeat.
+        fresh = not tracker.get_slot("appointment_request_id")
+        events = form_repair.ask(dispatcher, tracker, "appointment", "utter_ask_appointment_confirmed", fresh=fresh,
+                                 **summary)
+        if not fresh:
             return events
         return [*events, SlotSet("appointment_request_id", uuid.uuid4().hex)]

@@ -107,7 +107,7 @@ def count_miss(tracker: Tracker, form: str, understood: bool) -> int:
     return misses(tracker, form) + 1
 
 
-def ask(dispatcher: CollectingDispatcher, tracker: Tracker, form: str, response: str,
+def ask(dispatcher: CollectingDispatcher, tracker: Tracker, form: str, response: str, *, fresh: bool = False,
         **values: Any) -> list[EventType]:
     """Asks a form question the way a patient clerk would (see the module docstring)."""
     prompted = f"{form}_prompted"
@@ -119,7 +119,8 @@ def ask(dispatcher: CollectingDispatcher, tracker: Tracker, form: str, response:
         dispatcher.utter_message(response=offer, **values)
         return []
     chosen = response if missed == 0 else response.replace("utter_ask_", "utter_reask_", 1)
-    if chosen in last_bot_responses(tracker):
+    # ``fresh``: the question carries new content (a corrected summary), so it is not a repeat.
+    if not fresh and chosen in last_bot_responses(tracker):
         # Never the same words twice in a row (after a digression the question comes back reworded).
         chosen = response.replace("utter_ask_", "utter_resume_", 1)
     dispatcher.utter_message(response=chosen, **values)
