@@ -295,6 +295,7 @@ class TurnRecord:
     failures: list[Failure] = field(default_factory=list)
     seconds: float = 0.0
     skipped: bool = False
+    note: str | None = None
 
     @property
     def texts(self) -> list[str]:
@@ -610,7 +611,7 @@ async def run_dialogue(service_url: str, database: Path, dialogue: Dialogue) -> 
                 turn_started = time.monotonic()
                 replies, error = await widget.send(text)
                 record = TurnRecord(said=turn.shown if turn.click is not None else text, replies=replies,
-                                    seconds=round(time.monotonic() - turn_started, 2))
+                                    seconds=round(time.monotonic() - turn_started, 2), note=turn.note)
                 if error:
                     failures.append(Failure("error", f"the service answered {error}"))
                 failures += check_turn(turn, record, variables)
@@ -666,6 +667,8 @@ def format_failure(dialogue: DialogueResult) -> str:
             lines.append(f"    bot: {shorten(text, 160)}")
         if record.buttons:
             lines.append(f"    buttons: {[b.get('title') for b in record.buttons]}")
+        if record.note:
+            lines.append(f"    clerk: {record.note}")
     for failure in dialogue.failures[:6]:
         where = f"turn {failure.turn}" if failure.turn is not None else "outcome"
         lines.append(f"  - {where} [{failure.check}] {failure.detail}")
