@@ -31,7 +31,13 @@ CORRECTION_TARGETS = (
     ("service", re.compile(r"事项|业务|项目")),
 )
 # A question mark or question word: the citizen is asking, not answering.
-QUESTION = re.compile(r"[?？]|吗|什么|怎么|哪些|哪里|多少|几个|要不要|需不需要|能不能|可不可以")
+QUESTION = re.compile(r"[?？]|吗|什么|怎么|哪些|哪里|哪儿|哪个|多少|多久|几[点楼层天个号]|要不要|需不需要|能不能|可不可以|为什么|为啥")
+# "跳过" / "不想留": a detail the citizen will not give.
+SKIP = re.compile(r"^\s*(跳过|不想留|不留|不方便|不给|没有|不知道|算了吧)[了吧啊。！!]*\s*$")
+# Typing slips citizens make in service names (身分证, 社报卡); read as meant before matching.
+_TYPO_WORDS = {"身分证": "身份证", "社报卡": "社保卡", "社宝卡": "社保卡", "户囗": "户口", "护朝": "护照", "驾照证": "驾驶证",
+               "营业执造": "营业执照", "公基金": "公积金", "不动产登计": "不动产登记", "预月": "预约", "预釣": "预约",
+               "預約": "预约"}
 # Digits that belong to phone or ID numbers must not be read as dates or times.
 _NUMBER_RUNS = re.compile(r"[0-9０-９][0-9０-９ \-]{6,}[0-9０-９Xx]")
 
@@ -56,6 +62,7 @@ class BookingDetails:
     correction: bool = False
     correction_target: str | None = None
     is_question: bool = False
+    skip: bool = False
     found: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -87,7 +94,9 @@ def _when(text: str, now: datetime) -> ParsedWhen:
 def understand(text: str, *, asked: str | None, rules: AppointmentRules, now: datetime,
                when_messages: dict[str, str]) -> BookingDetails:
     """Finds every booking detail in one message."""
-    details = BookingDetails(is_question=bool(QUESTION.search(text)))
+    for typo, meant in _TYPO_WORDS.items():
+        text = text.replace(typo, meant)
+    details = BookingDetails(is_question=bool(QUESTION.search(text)), skip=bool(SKIP.match(text)))
     details.service_id, term = _service(rules, text)
     if details.service_id:
         details.service_name = rules.catalogue.name(details.service_id)
@@ -120,10 +129,12 @@ def understand(text: str, *, asked: str | None, rules: AppointmentRules, now: da
             details.when_problem = parsed.problem.value
             details.when_message = when_messages.get(parsed.problem.value)
         details.found.append("when")
-    if details.any_time and "when" not in details.found:
-        # "都行": from today on, the earliest free slot is the answer.
+    if details.any_time and (details.when_problem or "when" not in details.found):
+        # "都行" / "最早什么时候": from today on, the earliest free slot is the answer.
         details.day, details.when_problem, details.when_message = now.date(), None, None
-        details.found.append("when")
+        details.day_given = False
+        if "when" not in details.found:
+            details.found.append("when")
 
     if CORRECTION.search(text) and not re.fullmatch(r"\s*(不是|不对)[吗呢]?[?？]?\s*", text) or re.fullmatch(
             r"\s*(不对|不是|错了)\s*[，,。！!]*\s*", text):

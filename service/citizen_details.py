@@ -22,19 +22,23 @@ SURNAMES = frozenset(
 # Characters that end a name inside a sentence.
 _NAME_END = r"(?=$|[\s，,。.！!？?；;、：:]|电话|手机|联系|号码|身份证|的|要|想|来|预约|办|帮|今天|明天|后天|下周|本周|这周|周[一二三四五六日天]|上午|下午)"
 _INTRO = re.compile(
-    r"(?:我叫做?|叫我|我的名字[是叫]?|名字[是叫：:]?|姓名[是：:]?|预约人[是：:]?|本人|我是|是)\s*"
+    r"(?:我叫做?|[他她]叫|名叫|叫做|叫我|我的名字[是叫]?|名字[是叫：:]?|姓名[是：:]?|预约人[是：:]?|本人|我是|是)\s*"
     r"(?P<name>[\u4e00-\u9fa5·]{2,5}?)" + _NAME_END
 )
+_LIST_SEPARATORS = re.compile(r"[，,、；;\s]+")
 _BARE = re.compile(r"^(?:我叫做?|叫|名字[是叫：:]?|姓名[是：:]?|我是|是)?\s*(?P<name>[\u4e00-\u9fa5·]{2,5})\s*[。.！!]?$")
 # Words that can follow 我是 / 是 without being a name (我是来办…, 我是本人, 是的).
 _NOT_NAMES = frozenset("本人 的 对的 是的 好的 这样 那个 这个 来办 来问 来预约 市民 群众 老人 学生 外地人".split())
+# Date and time words that start with a surname character (明天, 周五, 上午...).
+_TIME_WORDS = re.compile(r"^(?:[今明后昨前]天|大后天|[上下中]午|早上|晚上|周.|星期.|礼拜.|月底|月初|年底)|[号点分]$")
 _NOT_NAME_CHARS = set("的了吗呢吧啊呀嘛么办约证卡号码话午期改错没要想去在")
 
 
 def plausible_name(candidate: str) -> bool:
     """A Chinese personal name: a known surname and 2-4 characters that are not function words."""
     name = candidate.replace("·", "")
-    if not 2 <= len(name) <= 4 or name in _NOT_NAMES or not re.fullmatch(r"[\u4e00-\u9fa5]+", name):
+    if not 2 <= len(name) <= 4 or name in _NOT_NAMES or not re.fullmatch(r"[\u4e00-\u9fa5]+", name) or \
+            _TIME_WORDS.search(name):
         return False
     if any(char in _NOT_NAME_CHARS for char in name[1:]):
         return False
@@ -59,6 +63,12 @@ def find_name(text: str, *, asked: bool = False) -> str | None:
         bare = _BARE.match(cleaned)
         if bare and plausible_name(bare.group("name")):
             return bare.group("name")
+    # A list of details ("整个社保卡，后天上午十点，李娜，158…"): a part that is just a name.
+    parts = [part.strip() for part in _LIST_SEPARATORS.split(cleaned)]
+    if len(parts) > 1:
+        for part in parts:
+            if plausible_name(part):
+                return part
     return None
 
 

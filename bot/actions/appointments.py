@@ -164,16 +164,13 @@ class ValidateBookingCodeForm(FormValidationAction):
     async def extract_booking_code_value(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                          domain: DomainDict) -> dict[str, Any]:
         """Takes a code said in any message of the look-up, with or without the question."""
-        if tracker.get_slot("booking_code_value"):
-            return {}
+        # A code in the message replaces the one given before (the citizen corrects a typo).
         found = CODE_IN_TEXT.search(form_repair.latest_text(tracker).upper())
         return {"booking_code_value": found.group(0)} if found else {}
 
     async def extract_booking_mobile_last4(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                            domain: DomainDict) -> dict[str, Any]:
         """Takes "尾号5678" said together with the code."""
-        if tracker.get_slot("booking_mobile_last4"):
-            return {}
         found = LAST4_IN_TEXT.search(form_repair.latest_text(tracker))
         return {"booking_mobile_last4": found.group(1)} if found else {}
 
@@ -204,7 +201,8 @@ class ValidateBookingCodeForm(FormValidationAction):
         except ServiceError as error:
             throttled = error.code == "too_many_attempts"
             dispatcher.utter_message(response="utter_booking_lookup_throttled" if throttled else "utter_booking_not_found")
-            return {"booking_code_value": None, "booking_mobile_last4": None}
+            # The code is kept: the citizen says the digits (or a corrected code) again.
+            return {"booking_mobile_last4": None}
         return {"booking_mobile_last4": last4, "booking_service": booking["service_id"]}
 
     async def validate_reschedule_when(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,

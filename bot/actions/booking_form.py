@@ -85,22 +85,31 @@ class ValidateAppointmentForm(Action):
         intent = form_repair.latest_intent(tracker)
         text = form_repair.latest_text(tracker)
         asked = asked_part(tracker)
-        if not text or text.startswith("/"):
+        if not text:
             return None
-        try:
-            understood = await client.post(f"{API}/understand", json={"text": text[:1000], "asked": asked})
-        except (ServiceUnavailable, ServiceError):
-            dispatcher.utter_message(response="utter_service_busy")
-            return {}, True, True
+        if text.startswith("/"):
+            # A button's payload carries its intent (确认 / 修改 / 不约了), not words to read.
+            understood = {"found": [], "is_question": False, "correction": False, "correction_target": None,
+                          "skip": False, "mobile_typed": None, "when_problem": None}
+        else:
+            try:
+                understood = await client.post(f"{API}/understand", json={"text": text[:1000], "asked": asked})
+            except (ServiceUnavailable, ServiceError):
+                dispatcher.utter_message(response="utter_service_busy")
+                return {}, True, True
         found = set(understood["found"])
         if form_repair.wants_person(tracker, bool(found)):
             return None
         if intent in form_repair.LEAVING_INTENTS and not found:
             return None
         # A question (要带什么材料？) is a digression: the FAQ answers it, the form asks again afterwards.
-        if understood["is_question"] and intent == "faq" and not (found - {"service"}):
+        if (understood["is_question"] or intent == "faq") and not (found - {"service"}) and asked != "confirmed":
             return None
-
+        if asked is None and "service" not in found and not slots["appointment_service"] and \
+                tracker.get_slot("current_service"):
+            # "那帮我约一下吧" after an FAQ answer: the service asked about is the one to book.
+            understood = {**understood, "service_id": tracker.get_slot("current_service")}
+            found.add("service")
         changes: dict[str, Any] = {}
         prompted = False
         if understood["correction"] and understood["correction_target"] and \
@@ -132,6 +141,9 @@ class ValidateAppointmentForm(Action):
             changes["appointment_mobile"] = understood["mobile"]
         elif asked == "mobile" and understood["mobile_typed"]:
             dispatcher.utter_message(response="utter_appointment_mobile_invalid_ask")
+            prompted = True
+        elif asked == "mobile" and understood["skip"]:
+            dispatcher.utter_message(response="utter_appointment_mobile_required")
             prompted = True
         if "id_number" in found:
             checked = await self._id_number(client, understood["id_number"])
@@ -193,7 +205,7 @@ class ValidateAppointmentForm(Action):
                     ) -> tuple[dict[str, Any], bool]:
         """Turns what was said about the time into a free slot; (slot changes, whether a question was asked)."""
         if understood["when_problem"]:
-            if asked in ("day", "start", "confirmed"):
+            if asked in (None, "day", "start", "confirmed"):
                 dispatcher.utter_message(response="utter_appointment_when_problem", reason=understood["when_message"])
                 return {}, True
             return {}, False

@@ -93,11 +93,14 @@ class ValidateComplaintForm(Action):
         text = form_repair.latest_text(tracker)
         requested = tracker.get_slot("requested_slot") or ""
         asked = requested[len("complaint_"):] if requested.startswith("complaint_") else None
-        if not text or text.startswith("/"):
+        if not text:
             return None
         try:
-            understood = await client().post("/internal/complaints/understand",
-                                             json={"text": text[:4000], "asked": asked})
+            # A button's payload (/affirm, /deny) is read by its intent, not as words.
+            understood = {"found": [], "is_question": False, "correction": False, "correction_target": None,
+                          "skip": False, "mobile": None, "anonymous": False, "mobile_typed": None} \
+                if text.startswith("/") else await client().post("/internal/complaints/understand",
+                                                                  json={"text": text[:4000], "asked": asked})
         except (ServiceError, ServiceUnavailable):
             dispatcher.utter_message(response="utter_complaint_service_down")
             return {}, True
@@ -106,7 +109,7 @@ class ValidateComplaintForm(Action):
             return None
         if intent in form_repair.LEAVING_INTENTS and not found:
             return None
-        if understood["is_question"] and intent == "faq" and not found:
+        if (understood["is_question"] or intent == "faq") and not found and asked != "confirmed":
             return None
         changes: Dict[Text, Any] = {}
         prompted = False

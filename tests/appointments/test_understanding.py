@@ -100,6 +100,15 @@ TABLE = [
     ("我叫王小明明天来", None, {"name": "王小明", "day": "2026-11-19"}),
     ("电话13812345678，明天上午", None, {"mobile": "13812345678", "day": "2026-11-19", "part": "morning"}),
     ("预約明天上午辦身份證", None, {"day": "2026-11-19", "part": "morning"}),
+    ("整个社保卡，后天上午十点，李娜，15810000003", None,
+     {"service_id": "social_security_card", "start": "10:00", "name": "李娜", "mobile": "15810000003"}),
+    ("我想给我爸约个老年证，下周一下午，他叫钱大伟", None, {"name": "钱大伟", "day": "2026-11-23"}),
+    ("公积金提取，明天", None, {"name": None, "day": "2026-11-19"}),
+    ("身分证到期了想约个时间换", None, {"service_id": "id_card"}),
+    ("不知道哪天有空，最早什么时候能约", "day", {"any_time": True, "when_problem": None, "day": "2026-11-18"}),
+    ("今天上午九点约户口，可以吗", None, {"service_id": "hukou", "when_problem": "past"}),
+    ("在几楼办啊", "name", {"is_question": True, "found": []}),
+    ("跳过", "mobile", {"skip": True, "mobile": None}),
 ]
 
 
