@@ -111,7 +111,9 @@ def understand(text: str, *, asked: str | None, min_chars: int, max_chars: int) 
     long_enough = len(substance) >= (min_chars if asked in (None, "description") else 20)
     if len(FILLER.sub("", substance)) < 3:
         substance = ""
-    if substance and not details.skip and chosen is None and not (details.anonymous and len(substance) < 12) and (
+    asking_instead = details.is_question and asked not in (None, "description")
+    if substance and not details.skip and chosen is None and not asking_instead and \
+            not (details.anonymous and len(substance) < 12) and (
             asked == "description" and len(substance) >= min_chars or long_enough and not details.correction):
         details.description = substance[:max_chars]
         details.found.append("description")
@@ -123,7 +125,8 @@ def understand(text: str, *, asked: str | None, min_chars: int, max_chars: int) 
     if location and (details.description or asked in ("location", "confirmed")):
         details.location = location
         details.found.append("location")
-    elif asked == "location" and substance and not details.skip and "contact" not in details.found:
+    elif asked == "location" and substance and not details.skip and "contact" not in details.found \
+            and not details.is_question:
         details.location = substance[:200]
         details.found.append("location")
     return details

@@ -20,6 +20,8 @@ TICKET = re.compile(r"TS\d{8}-\d{4,6}", re.IGNORECASE)
 # The four digits that prove a ticket is the citizen's, said with the number ("手机尾号5678", "查询码1234").
 VERIFICATION = re.compile(r"(?:尾号|后四位|后4位|末四位|查询码|验证码)\s*(?:是|为|：|:)?\s*(\d{4})(?!\d)")
 FOUR_DIGITS = re.compile(r"^\D*(\d{4})\D*$")
+# A question about how long a complaint takes, answered with the service standard mid-form.
+STANDARD_QUESTION = re.compile(r"多久|多长时间|几天|什么时候.{0,6}(结果|答复|回复|处理|回音)|时限|要等")
 # Fallback when the emotion classifier is not in the pipeline: words of anger in a complaint.
 ANGER_WORDS = ("气死", "太过分", "欺负人", "什么态度", "忍无可忍", "投诉到底", "受够", "混蛋", "垃圾", "岂有此理",
                "愤怒", "火大", "恶心")
@@ -109,6 +111,10 @@ class ValidateComplaintForm(Action):
             return None
         if intent in form_repair.LEAVING_INTENTS and not found:
             return None
+        if understood["is_question"] and not found and STANDARD_QUESTION.search(text):
+            # "多久能有结果？": the clerk knows the service standard and says it, then asks on.
+            dispatcher.utter_message(response="utter_complaint_service_standard")
+            return {}, False
         if (understood["is_question"] or intent == "faq") and not found and asked != "confirmed":
             return None
         changes: Dict[Text, Any] = {}
