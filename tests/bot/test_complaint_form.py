@@ -102,5 +102,6 @@ async def test_the_question_after_two_misses_is_the_offer_of_a_person() -> None:
 
 
 async def test_a_question_about_the_deadline_is_answered_with_the_service_standard() -> None:
-    slots, said = await say("多久能有结果？", {"complaint_description": "窗口态度差"}, intent="faq", asked="location")
+    slots, said = await say("多久能有结果？", {"complaint_description": "窗口态度差", "complaint_category": "staff_attitude"},
+                            intent="faq", asked="location")
     assert said == ["utter_complaint_service_standard"] and slots["requested_slot"] == "complaint_location"
