@@ -103,7 +103,9 @@ class ValidateAppointmentForm(Action):
         if intent in form_repair.LEAVING_INTENTS and not found:
             return None
         # A question (要带什么材料？) is a digression: the FAQ answers it, the form asks again afterwards.
-        if (understood["is_question"] or intent == "faq") and not (found - {"service"}) and asked != "confirmed":
+        if asked != "confirmed" and (understood["is_question"] or intent == "faq") and (
+                not (found - {"service"}) or understood["is_question"] and intent == "faq"):
+            # "你们周六上班吗" names a day but asks about the hours: the FAQ answers, the form asks on.
             return None
         if asked is None and "service" not in found and not slots["appointment_service"] and \
                 tracker.get_slot("current_service"):
@@ -117,9 +119,11 @@ class ValidateAppointmentForm(Action):
             # "名字写错了" without the right one: forget the wrong value, the form asks for it again.
             changes.update(self._forget(understood["correction_target"]))
         if "service" in found and understood["service_id"] != slots["appointment_service"]:
-            service = await self._service(dispatcher, client, understood["service_id"], asked=asked == "service")
+            # An unbookable service said at the start or when asked is explained at once.
+            service = await self._service(dispatcher, client, understood["service_id"], asked=asked in (None, "service"),
+                                          label=understood.get("service_name"))
             if service is None:
-                prompted = asked == "service"
+                prompted = asked in (None, "service")
             else:
                 changes.update(service)
                 if slots["appointment_day"]:
@@ -177,7 +181,7 @@ class ValidateAppointmentForm(Action):
 
     @staticmethod
     async def _service(dispatcher: CollectingDispatcher, client: ServiceClient, words: str,
-                       asked: bool) -> dict[str, Any] | None:
+                       asked: bool, label: str | None = None) -> dict[str, Any] | None:
         """The bookable service the words name; says why not when the citizen was asked for it."""
         try:
             found = await client.post(f"{API}/services/resolve", json={"text": str(words)[:64]})
@@ -185,7 +189,7 @@ class ValidateAppointmentForm(Action):
             return None
         if not found["service_id"]:
             if asked:
-                dispatcher.utter_message(response="utter_appointment_service_unknown", value=str(words)[:20])
+                dispatcher.utter_message(response="utter_appointment_service_unknown", value=(label or str(words))[:20])
             return None
         # The service being booked is also the one FAQ questions mid-form are about ("要带什么材料？").
         return {"appointment_service": found["service_id"], "appointment_service_name": found["service_name"],

@@ -22,7 +22,7 @@ YES = re.compile(r"^\s*(对|对的|是|是的|确认|确定|好|好的|没问题
 MISSES_BEFORE_PERSON = 2
 # Below this, an "affirm" is not trusted to confirm a booking or a complaint (阿巴阿巴 is no yes).
 CONFIRM_CONFIDENCE = 0.85
-PERSON_WORDS = re.compile(r"人工|客服|真人|工作人员|转接|找人|有人吗")
+PERSON_WORDS = re.compile(r"人工|客服|真人|工作人员|转接|找人|找个人|来个人|有人吗|跟人说|和人说")
 # Actions that run between a citizen's message and the form when the form resumes after a digression.
 _FORM_MACHINERY = {"action_listen", "action_extract_slots"}
 
