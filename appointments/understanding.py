@@ -38,6 +38,7 @@ SKIP = re.compile(r"^\s*(跳过|不想留|不留|不方便|不给|没有|不知�
 _TYPO_WORDS = {"身分证": "身份证", "社报卡": "社保卡", "社宝卡": "社保卡", "户囗": "户口", "护朝": "护照", "驾照证": "驾驶证",
                "营业执造": "营业执照", "公基金": "公积金", "不动产登计": "不动产登记", "预月": "预约", "预釣": "预约",
                "預約": "预约"}
+NEGATED = re.compile(r"不是[^，,。.！!？?]{1,12}")
 # Digits that belong to phone or ID numbers must not be read as dates or times.
 _NUMBER_RUNS = re.compile(r"[0-9０-９][0-9０-９ \-]{6,}[0-9０-９Xx]")
 
@@ -82,22 +83,24 @@ def _service(rules: AppointmentRules, text: str) -> tuple[str | None, str | None
     return service_id, max(terms, key=len) if terms else None
 
 
-def _when(text: str, now: datetime) -> ParsedWhen:
-    """Parses the date and time, treating a time alone as today (as the booking clerk would)."""
+def _when(text: str, now: datetime, known_day: date | None) -> ParsedWhen:
+    """Parses the date and time; a time alone is on the day already chosen, else today."""
     parsed = parse_when(text, now)
     if parsed.ok and parsed.day is None:
-        problem = WhenProblem.past if is_past(now.date(), parsed.at, parsed.part, now) else None
-        return ParsedWhen(day=now.date(), at=parsed.at, part=parsed.part, problem=problem)
+        day = known_day or now.date()
+        problem = WhenProblem.past if is_past(day, parsed.at, parsed.part, now) else None
+        return ParsedWhen(day=day, at=parsed.at, part=parsed.part, problem=problem)
     return parsed
 
 
 def understand(text: str, *, asked: str | None, rules: AppointmentRules, now: datetime,
-               when_messages: dict[str, str]) -> BookingDetails:
+               when_messages: dict[str, str], known_day: date | None = None) -> BookingDetails:
     """Finds every booking detail in one message."""
     for typo, meant in _TYPO_WORDS.items():
         text = text.replace(typo, meant)
     details = BookingDetails(is_question=bool(QUESTION.search(text)), skip=bool(SKIP.match(text)))
-    details.service_id, term = _service(rules, text)
+    # "是护照，不是身份证": what the citizen says it is not, is not the service.
+    details.service_id, term = _service(rules, NEGATED.sub("", text))
     if details.service_id:
         details.service_name = rules.catalogue.name(details.service_id)
         details.found.append("service")
@@ -109,7 +112,7 @@ def understand(text: str, *, asked: str | None, rules: AppointmentRules, now: da
         details.mobile_typed = find_digits_run(text)
     if details.id_number:
         details.found.append("id_number")
-    details.name = find_name(text, asked=asked == "name")
+    details.name = find_name(text, asked=asked == "name", with_details=bool(details.found))
     if details.name:
         details.found.append("name")
 
@@ -118,7 +121,7 @@ def understand(text: str, *, asked: str | None, rules: AppointmentRules, now: da
     rest = _NUMBER_RUNS.sub(" ", text.replace(term, " ") if term else text)
     if details.name:
         rest = rest.replace(details.name, " ")
-    parsed = _when(rest, now)
+    parsed = _when(rest, now, known_day)
     details.any_time = bool(ANY_TIME.search(rest))
     if parsed.problem is None or parsed.problem != WhenProblem.unrecognised:
         if parsed.problem is None:

@@ -78,6 +78,8 @@ class UnderstandQuery(BaseModel):
 
     text: str = Field(min_length=1, max_length=1000)
     asked: Literal["service", "day", "start", "name", "mobile", "id_number", "confirmed"] | None = None
+    # The day already chosen: a time alone ("改成十点") is on that day.
+    day: date | None = None
 
 
 class ContactCheck(BaseModel):
@@ -131,7 +133,7 @@ def understand_message(query: UnderstandQuery, request: Request) -> dict[str, An
     """Finds every booking detail in a message: service, date and time, name, mobile, ID number, a correction."""
     texts = load_texts("appointments")
     return understand(query.text, asked=query.asked, rules=rules_of(request), now=now_of(request),
-                      when_messages=texts["when_problems"]).as_dict()
+                      when_messages=texts["when_problems"], known_day=query.day).as_dict()
 
 
 @internal.post("/contact/check")

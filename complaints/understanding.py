@@ -69,10 +69,12 @@ class ComplaintDetails:
 def _location(text: str) -> str | None:
     """The place and the time said in the text, joined ("社保窗口，今天下午")."""
     parts = []
-    if place := PLACE.search(text):
-        before = text[max(0, place.start() - 6):place.start()]
-        before = _PLACE_START.sub("", before)
+    for place in PLACE.finditer(text):
+        before = _PLACE_START.sub("", text[max(0, place.start() - 6):place.start()])
+        if re.search(r"[两二三几多0-9]个$", before):
+            continue  # "两个窗口说法不一样" counts windows, it does not name one
         parts.append(before + place.group(0))
+        break
     times = [match.group(0) for match in WHEN.finditer(text)]
     if times:
         parts.append(max(times, key=len))
@@ -102,6 +104,13 @@ def understand(text: str, *, asked: str | None, min_chars: int, max_chars: int) 
         details.correction = True
         details.correction_target = next((target for target, pattern in CORRECTION_TARGETS
                                           if pattern.search(cleaned)), None)
+        if details.correction_target == "category" and chosen is None:
+            # "类别不对，是政策解释说法不一的问题": the right category from the words that follow.
+            guess = infer_category(CORRECTION_TARGETS[1][1].sub("", cleaned))
+            if guess.score:
+                details.category, details.category_label = guess.category.value, category_label(guess.category)
+                details.category_score = guess.score
+                details.found.append("category")
     # Short answers to another question are not a description; a long message is, whatever was asked.
     substance = CONTACT_CLAUSE.sub("", TRIGGER.sub("", cleaned))
     if details.mobile:

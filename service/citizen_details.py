@@ -28,10 +28,11 @@ _INTRO = re.compile(
 _LIST_SEPARATORS = re.compile(r"[，,、；;\s]+")
 _BARE = re.compile(r"^(?:我叫做?|叫|名字[是叫：:]?|姓名[是：:]?|我是|是)?\s*(?P<name>[\u4e00-\u9fa5·]{2,5})\s*[。.！!]?$")
 # Words that can follow 我是 / 是 without being a name (我是来办…, 我是本人, 是的).
-_NOT_NAMES = frozenset("本人 的 对的 是的 好的 这样 那个 这个 来办 来问 来预约 市民 群众 老人 学生 外地人".split())
+_NOT_NAMES = frozenset("本人 的 对的 是的 好的 这样 那个 这个 来办 来问 来预约 市民 群众 老人 学生 外地人 谢谢 多谢 "
+                       "感谢 麻烦 没事 时间".split())
 # Date and time words that start with a surname character (明天, 周五, 上午...).
-_TIME_WORDS = re.compile(r"^(?:[今明后昨前]天|大后天|[上下中]午|早上|晚上|周.|星期.|礼拜.|月底|月初|年底)|[号点分]$")
-_NOT_NAME_CHARS = set("的了吗呢吧啊呀嘛么办约证卡号码话午期改错没要想去在")
+_TIME_WORDS = re.compile(r"^(?:[今明后昨前]天|大后天|[上下中]午|早上|晚上|周[一二三四五六日天末]|星期.|礼拜.|月底|月初|年底)|[号点分]$")
+_NOT_NAME_CHARS = set("的了吗呢吧啊呀嘛么办约证卡号码话午期改错没要想去在不谢")
 
 
 def plausible_name(candidate: str) -> bool:
@@ -45,7 +46,7 @@ def plausible_name(candidate: str) -> bool:
     return name[0] in SURNAMES or name[:2] in COMPOUND_SURNAMES
 
 
-def find_name(text: str, *, asked: bool = False) -> str | None:
+def find_name(text: str, *, asked: bool = False, with_details: bool = False) -> str | None:
     """The citizen's name in the text: after an introduction, or the whole answer when the name was asked."""
     cleaned = (text or "").strip()
     for match in _INTRO.finditer(cleaned):
@@ -63,9 +64,10 @@ def find_name(text: str, *, asked: bool = False) -> str | None:
         bare = _BARE.match(cleaned)
         if bare and plausible_name(bare.group("name")):
             return bare.group("name")
-    # A list of details ("整个社保卡，后天上午十点，李娜，158…"): a part that is just a name.
+    # A list of details ("整个社保卡，后天上午十点，李娜，158…"): a part that is just a name, when the
+    # message also gives a number (a bare "不约了，谢谢" lists no details).
     parts = [part.strip() for part in _LIST_SEPARATORS.split(cleaned)]
-    if len(parts) > 1:
+    if len(parts) > 1 and (with_details or re.search(r"[0-9]", cleaned)):
         for part in parts:
             if plausible_name(part):
                 return part

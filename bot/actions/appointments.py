@@ -20,8 +20,10 @@ from bot.actions.service_client import ServiceClient, ServiceError, ServiceUnava
 
 API = "/internal/appointments"
 CODE_PATTERN = re.compile(r"^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{6}$")
-# A code inside a sentence ("我的预约码是AB59FU，…"): six read-aloud characters with a letter and a digit.
-CODE_IN_TEXT = re.compile(r"(?<![A-Z0-9])(?=[A-Z2-9]*[0-9])(?=[A-Z2-9]*[A-Z])[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{6}(?![A-Z0-9])")
+# A code inside a sentence ("我的预约码是AB59FU，…"): six read-aloud characters standing alone.
+CODE_IN_TEXT = re.compile(r"(?<![A-Z0-9])[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{6}(?![A-Z0-9])")
+# Words that say when ("改到下周一下午"): the new time came with the request.
+WHEN_IN_TEXT = re.compile(r"[今明后]天|大后天|下?周[一二三四五六日天]|星期|礼拜|[0-9一二三四五六七八九十]+[月号日]|[上下]午|[0-9一二两三四五六七八九十]+点")
 LAST4_IN_TEXT = re.compile(r"(?:尾号|后四位|后4位|末四位)\s*(?:是|为|：|:)?\s*(\d{4})(?!\d)")
 MAX_SLOT_BUTTONS = 8
 APPOINTMENT_SLOTS = ["appointment_service", "appointment_day", "appointment_start", "appointment_name",
@@ -167,6 +169,16 @@ class ValidateBookingCodeForm(FormValidationAction):
         # A code in the message replaces the one given before (the citizen corrects a typo).
         found = CODE_IN_TEXT.search(form_repair.latest_text(tracker).upper())
         return {"booking_code_value": found.group(0)} if found else {}
+
+    async def extract_reschedule_when(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                      domain: DomainDict) -> dict[str, Any]:
+        """Takes the new time said with the request ("预约AUXCBN改到下周一下午，尾号0003")."""
+        text = form_repair.latest_text(tracker)
+        if tracker.get_slot("booking_operation") != "reschedule" or tracker.get_slot("reschedule_when") or \
+                tracker.get_slot("requested_slot") == "reschedule_when" or not WHEN_IN_TEXT.search(text):
+            return {}
+        # The code and the digits would read as a time: only the words about the new time are kept.
+        return {"reschedule_when": LAST4_IN_TEXT.sub("", CODE_IN_TEXT.sub("", text.upper()))}
 
     async def extract_booking_mobile_last4(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                            domain: DomainDict) -> dict[str, Any]:

@@ -93,7 +93,8 @@ class ValidateAppointmentForm(Action):
                           "skip": False, "mobile_typed": None, "when_problem": None}
         else:
             try:
-                understood = await client.post(f"{API}/understand", json={"text": text[:1000], "asked": asked})
+                understood = await client.post(f"{API}/understand", json={
+                    "text": text[:1000], "asked": asked, "day": slots["appointment_day"]})
             except (ServiceUnavailable, ServiceError):
                 dispatcher.utter_message(response="utter_service_busy")
                 return {}, True, True

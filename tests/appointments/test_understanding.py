@@ -3,7 +3,7 @@
 The clock is Wednesday 2026-11-18 10:00 in Shanghai: 明天 is Thursday the 19th, 下周三 the 25th.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,7 +22,9 @@ def rules() -> AppointmentRules:
 
 
 def read(rules: AppointmentRules, text: str, asked: str | None = None) -> dict:
-    return understand(text, asked=asked, rules=rules, now=NOW,
+    # At the confirmation a day is already chosen: tomorrow.
+    known = date(2026, 11, 19) if asked == "confirmed" else None
+    return understand(text, asked=asked, rules=rules, now=NOW, known_day=known,
                       when_messages=load_texts("appointments")["when_problems"]).as_dict()
 
 
@@ -109,6 +111,8 @@ TABLE = [
     ("今天上午九点约户口，可以吗", None, {"service_id": "hukou", "when_problem": "past"}),
     ("在几楼办啊", "name", {"is_question": True, "found": []}),
     ("跳过", "mobile", {"skip": True, "mobile": None}),
+    ("不对，是护照，不是身份证", "day", {"service_id": "passport", "correction": True}),
+    ("改成十点", "confirmed", {"start": "10:00", "when_problem": None}),
 ]
 
 

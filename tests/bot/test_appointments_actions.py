@@ -218,6 +218,16 @@ async def test_an_answer_misread_by_nlu_is_still_an_answer_and_gibberish_never_c
     assert opening["appointment_misses"] == 0 and said == []
 
 
+async def test_the_service_can_be_corrected_mid_form_and_a_time_alone_is_on_the_chosen_day() -> None:
+    slots, _, _ = await say("不对，是护照", {"appointment_service": "id_card", "appointment_day": "2026-11-26",
+                                         "appointment_start": "13:30"}, intent="deny", asked="name")
+    assert slots["appointment_service"] == "passport" and slots["appointment_start"] is None
+    at_ten, _, _ = await say("改成十点", {**BOOKED, "appointment_day": "2026-11-19"}, asked="confirmed")
+    assert (at_ten["appointment_day"], at_ten["appointment_start"]) == ("2026-11-19", "10:00")
+    polite, _, _ = await say("不约了，谢谢", BOOKED, intent="stop", asked="confirmed")
+    assert polite is None
+
+
 async def test_a_volunteered_id_number_is_kept_only_when_valid() -> None:
     bad, _, _ = await say("身份证110105194912310021", {}, asked="service")
     assert bad["appointment_id_number"] is None
