@@ -15,14 +15,10 @@ from typing import Any
 from appointments.dateparse import ParsedWhen, is_past, parse_when
 from appointments.enums import WhenProblem
 from appointments.schedule import AppointmentRules
-from service.citizen_details import find_name
+from service.citizen_details import CORRECTION_CUES, QUESTION_CUES, find_name
 from service.pii import find_digits_run, find_id_number, find_mobile
 
-# The form's questions, as the bot names them (the slot it asked for, without the form's prefix).
-ASKABLE = ("service", "day", "start", "name", "mobile", "id_number", "confirmed")
-
 ANY_TIME = re.compile(r"都行|都可以|随便|随意|无所谓|最早|尽快|越早越好|越快越好|哪天都|什么时候都|任意|有空就行|看着办|你定|您定")
-CORRECTION = re.compile(r"不对|不是|错了|写错|弄错|搞错|说错|打错|输错|改成|改为|改到|改一下|改下|换成|换到|换个|换一|修改|更正|重新")
 # What a correction is about when it names the field ("手机号错了", "名字写错了", "时间改一下").
 CORRECTION_TARGETS = (
     ("mobile", re.compile(r"手机|电话|号码|联系方式")),
@@ -30,8 +26,6 @@ CORRECTION_TARGETS = (
     ("when", re.compile(r"时间|日期|几点|哪天|时段|上午|下午|早上|晚上|点钟|[0-9一二三四五六七八九十]+点")),
     ("service", re.compile(r"事项|业务|项目")),
 )
-# A question mark or question word: the citizen is asking, not answering.
-QUESTION = re.compile(r"[?？]|吗|什么|怎么|哪些|哪里|哪儿|哪个|多少|多久|几[点楼层天个号]|要不要|需不需要|能不能|可不可以|为什么|为啥")
 # "跳过" / "不想留": a detail the citizen will not give.
 SKIP = re.compile(r"^\s*(跳过|不想留|不留|不方便|不给|没有|不知道|算了吧)[了吧啊。！!]*\s*$")
 # Typing slips citizens make in service names (身分证, 社报卡); read as meant before matching.
@@ -98,7 +92,7 @@ def understand(text: str, *, asked: str | None, rules: AppointmentRules, now: da
     """Finds every booking detail in one message."""
     for typo, meant in _TYPO_WORDS.items():
         text = text.replace(typo, meant)
-    details = BookingDetails(is_question=bool(QUESTION.search(text)), skip=bool(SKIP.match(text)))
+    details = BookingDetails(is_question=bool(QUESTION_CUES.search(text)), skip=bool(SKIP.match(text)))
     # "是护照，不是身份证": what the citizen says it is not, is not the service.
     details.service_id, term = _service(rules, NEGATED.sub("", text))
     if details.service_id:
@@ -139,7 +133,7 @@ def understand(text: str, *, asked: str | None, rules: AppointmentRules, now: da
         if "when" not in details.found:
             details.found.append("when")
 
-    if CORRECTION.search(text) and not re.fullmatch(r"\s*(不是|不对)[吗呢]?[?？]?\s*", text) or re.fullmatch(
+    if CORRECTION_CUES.search(text) and not re.fullmatch(r"\s*(不是|不对)[吗呢]?[?？]?\s*", text) or re.fullmatch(
             r"\s*(不对|不是|错了)\s*[，,。！!]*\s*", text):
         details.correction = True
         for target, pattern in CORRECTION_TARGETS:

@@ -10,10 +10,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from complaints.categories import category_from_label, category_label, infer_category
-from service.citizen_details import find_name
+from service.citizen_details import CORRECTION_CUES, QUESTION_CUES, find_name
 from service.pii import find_digits_run, find_mobile
-
-ASKABLE = ("description", "category", "location", "contact", "confirmed")
 
 # Words that only say "I want to complain"; what remains is the complaint itself.
 TRIGGER = re.compile(r"^(?:你好|您好)?[，,\s]*(?:我(?:要|想)?(?:投诉|举报|反映|提意见|差评)(?:一下)?|(?:投诉|举报|反映)(?:一下|个问题)?|"
@@ -22,7 +20,6 @@ TRIGGER = re.compile(r"^(?:你好|您好)?[，,\s]*(?:我(?:要|想)?(?:投诉|�
 CONTACT_CLAUSE = re.compile(r"[，,。\s]*(?:我的?|联系)?(?:电话|手机号?|联系方式|号码)(?:是|为|：|:)?\s*[+0-9０-９ \-]{7,}[，,。]?")
 ANONYMOUS = re.compile(r"匿名|不留|不方便留|不想留|不用联系|不要联系|保密")
 SKIP = re.compile(r"^\s*(跳过|不清楚|不记得|记不清|忘了|不知道|没有|无|略|不方便说)[了吧啊。！!]*\s*$")
-CORRECTION = re.compile(r"不对|错了|写错|说错|改成|改为|改一下|换成|修改|更正|重新")
 CORRECTION_TARGETS = (
     ("contact", re.compile(r"手机|电话|号码|联系方式")),
     ("category", re.compile(r"类别|类型|分类")),
@@ -39,7 +36,6 @@ WHEN = re.compile(r"(?:今天|昨天|前天|刚才|刚刚|上周[一二三四五
                   r"|(?:早上|上午|中午|下午|晚上)[0-9一二两三四五六七八九十]{1,3}点(?:[0-9]{1,2}分?|半)?")
 # Words that say nothing ("就是那个啥", "嗯嗯那个东西"): a description needs more than these.
 FILLER = re.compile(r"嗯|呃|额|啊|哦|那个|这个|就是|啥|什么|东西|一下|然后|反正|的|了|吧|呢")
-QUESTION = re.compile(r"[?？]|吗|怎么|多久|什么时候|哪些|多少")
 
 
 @dataclass
@@ -84,7 +80,7 @@ def _location(text: str) -> str | None:
 def understand(text: str, *, asked: str | None, min_chars: int, max_chars: int) -> ComplaintDetails:
     """Finds every complaint detail in one message."""
     cleaned = (text or "").strip()
-    details = ComplaintDetails(is_question=bool(QUESTION.search(cleaned)))
+    details = ComplaintDetails(is_question=bool(QUESTION_CUES.search(cleaned)))
     details.skip = bool(SKIP.match(cleaned))
     details.mobile = find_mobile(cleaned)
     if details.mobile:
@@ -100,10 +96,11 @@ def understand(text: str, *, asked: str | None, min_chars: int, max_chars: int) 
         details.category, details.category_label, details.category_score = chosen.value, category_label(chosen), 100
         details.found.append("category")
 
-    if CORRECTION.search(cleaned):
+    target = next((target for target, pattern in CORRECTION_TARGETS if pattern.search(cleaned)), None)
+    # "这不是第一次了" inside a long description is no correction: a correction is short or names its field.
+    if CORRECTION_CUES.search(cleaned) and (target or len(cleaned) <= 12):
         details.correction = True
-        details.correction_target = next((target for target, pattern in CORRECTION_TARGETS
-                                          if pattern.search(cleaned)), None)
+        details.correction_target = target
         if details.correction_target == "category" and chosen is None:
             # "类别不对，是政策解释说法不一的问题": the right category from the words that follow.
             guess = infer_category(CORRECTION_TARGETS[1][1].sub("", cleaned))

@@ -35,6 +35,12 @@ _TIME_WORDS = re.compile(r"^(?:[今明后昨前]天|大后天|[上下中]午|早
 _NOT_NAME_CHARS = set("的了吗呢吧啊呀嘛么办约证卡号码话午期改错没要想去在不谢")
 
 
+# How citizens say that something they said was wrong ("不对", "写错了", "改成…", "换到…").
+CORRECTION_CUES = re.compile(r"不对|不是|错了|写错|弄错|搞错|说错|打错|输错|改成|改为|改到|改一下|改下|换成|换到|换个|换一|修改|更正|重新")
+# A question mark or question word: the citizen is asking, not answering.
+QUESTION_CUES = re.compile(r"[?？]|吗|什么|怎么|哪些|哪里|哪儿|哪个|多少|多久|几[点楼层天个号]|要不要|需不需要|能不能|可不可以|为什么|为啥")
+
+
 def plausible_name(candidate: str) -> bool:
     """A Chinese personal name: a known surname and 2-4 characters that are not function words."""
     name = candidate.replace("·", "")
