@@ -28,6 +28,7 @@ held-out questions pooled are answered correctly less often than
 import argparse
 import asyncio
 import json
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -330,6 +331,8 @@ def main() -> int:
         log = read_faq_log(database)
     finally:
         stack.stop()
+        # The temporary database and logs are only needed while the stack runs.
+        shutil.rmtree(config.var_dir, ignore_errors=True)
     for probe in probes:
         classify(probe, log)
     print(f"\n[faq-router] {len(probes)} questions in {elapsed:.0f}s "
