@@ -6,16 +6,11 @@ into a reply, so ``{fee}``, ``{{ }}`` or ``<script>`` typed by a citizen cannot
 come back as anything.
 """
 
-import math
-from collections.abc import Mapping
-from dataclasses import dataclass
-
 from sqlalchemy.orm import Session
 
 from faq.enums import AnswerStatus
 from faq.knowledge import FaqEntry
 from faq.knowledge_base import KnowledgeBase
-from faq.matcher import Candidate as Ranked
 from faq.matcher import Ranking, clean_text
 from faq.models import AnswerRead, AnswerRequest, Candidate, EntryRead
 from faq.render import book_payload, choose_payload, entry_buttons, online_entry_id, render_template
@@ -24,8 +19,6 @@ from faq.settings import FaqSettings
 from service.texts import load_texts, text
 
 CLARIFY_CANDIDATES = 3
-# Entries ranked per question: enough to find the best entry of a service the text names.
-RANKED = 10
 
 
 def button_titles() -> dict[str, str]:
@@ -71,63 +64,13 @@ def answer_online(knowledge: KnowledgeBase, service_id: str) -> AnswerRead | Non
                       confidence=1.0, text=render_template(template, service), buttons=buttons)
 
 
-def lead(ranking: Ranking) -> float:
-    """How far the best entry's ranking score is ahead of the runner-up's (infinite without one)."""
-    if len(ranking.candidates) < 2:
-        return math.inf
-    return ranking.candidates[0].score - ranking.candidates[1].score
-
-
-def is_ambiguous(ranking: Ranking, service_of: Mapping[str, str], margin: float) -> bool:
+def is_ambiguous(ranking: Ranking, knowledge: KnowledgeBase, margin: float) -> bool:
     """The runner-up is about as likely as the best and concerns a different service."""
     if len(ranking.candidates) < 2:
         return False
     best, second = ranking.candidates[0], ranking.candidates[1]
-    return service_of[best.entry_id] != service_of[second.entry_id] and lead(ranking) < margin
-
-
-@dataclass(frozen=True)
-class Choice:
-    """What to do with a ranking: answer its best entry, offer some entries, or say it does not know."""
-
-    status: AnswerStatus
-    # Answered: the best entry alone; clarify: the entries offered, best first.
-    entries: tuple[Ranked, ...] = ()
-
-
-def clarification(ranking: Ranking, service_of: Mapping[str, str], settings: FaqSettings) -> tuple[Ranked, ...]:
-    """The entries worth offering; when the text names a service (or the conversation is about one),
-    its best entry is among them, whatever other services' entries score."""
-    worth = [c for c in ranking.candidates if c.confidence >= settings.clarify_threshold]
-    offered = worth[:CLARIFY_CANDIDATES]
-    for service in ranking.named_services or ((ranking.context_service,) if ranking.context_service else ()):
-        if offered and not any(service_of[c.entry_id] == service for c in offered):
-            own = next((c for c in worth if service_of[c.entry_id] == service), None)
-            if own is not None:
-                offered = [*offered[:CLARIFY_CANDIDATES - 1], own] if len(offered) >= CLARIFY_CANDIDATES \
-                    else [*offered, own]
-    return tuple(offered)
-
-
-def choose(ranking: Ranking, service_of: Mapping[str, str], settings: FaqSettings) -> Choice:
-    """Answer when one entry is clearly meant, ask when several might be, admit it when none is.
-
-    One entry is clearly meant when its confidence reaches the answer threshold and no
-    other service's entry is about as likely, or when it is worth offering at all, leads
-    every other entry by ``clear_lead`` and no other entry has as much direct evidence
-    (confidence): a clarifying question would then offer a single real choice. A bare
-    name such as "社保" has no such entry: the learned models alone cannot tell which of
-    its entries is meant.
-    """
-    best = ranking.best
-    if best is None or best.confidence < settings.clarify_threshold:
-        return Choice(AnswerStatus.unknown)
-    if best.confidence >= settings.answer_threshold and not is_ambiguous(ranking, service_of,
-                                                                         settings.ambiguity_margin):
-        return Choice(AnswerStatus.answered, (best,))
-    if lead(ranking) >= settings.clear_lead and all(c.confidence < best.confidence for c in ranking.candidates[1:]):
-        return Choice(AnswerStatus.answered, (best,))
-    return Choice(AnswerStatus.clarify, clarification(ranking, service_of, settings))
+    different = knowledge.entries[best.entry_id].service != knowledge.entries[second.entry_id].service
+    return different and best.score - second.score < margin
 
 
 def decide(knowledge: KnowledgeBase, request: AnswerRequest, settings: FaqSettings) -> AnswerRead:
@@ -142,23 +85,22 @@ def decide(knowledge: KnowledgeBase, request: AnswerRequest, settings: FaqSettin
     question = request.text[:settings.max_question_chars]
     if not clean_text(question):
         return AnswerRead(status=AnswerStatus.unknown, text=text("faq", "ask_question"))
-    ranking = knowledge.matcher.rank(question, request.current_service, limit=RANKED)
-    service_of = {entry_id: entry.service for entry_id, entry in knowledge.entries.items()}
-    choice = choose(ranking, service_of, settings)
-    if choice.status == AnswerStatus.answered:
-        best = choice.entries[0]
+    ranking = knowledge.matcher.rank(question, request.current_service)
+    best = ranking.best
+    if best and best.confidence >= settings.answer_threshold and not is_ambiguous(ranking, knowledge,
+                                                                                  settings.ambiguity_margin):
         reply = answer_entry(knowledge, knowledge.entries[best.entry_id], best.confidence)
         if len(request.text) > settings.max_question_chars:
             reply.text = f"{text('faq', 'truncated')}\n{reply.text}"
         return reply
-    if choice.status == AnswerStatus.unknown:
-        best = ranking.best
+    offered = [c for c in ranking.candidates if c.confidence >= settings.clarify_threshold][:CLARIFY_CANDIDATES]
+    if not offered:
         return AnswerRead(status=AnswerStatus.unknown, confidence=round(best.confidence if best else 0.0, 4),
                           text=text("faq", "unknown"))
-    services = {knowledge.entries[c.entry_id].service for c in choice.entries}
-    entries = [knowledge.entries[c.entry_id] for c in choice.entries]
+    services = {knowledge.entries[c.entry_id].service for c in offered}
+    entries = [knowledge.entries[c.entry_id] for c in offered]
     return AnswerRead(
-        status=AnswerStatus.clarify, confidence=round(min(choice.entries[0].confidence, 1.0), 4),
+        status=AnswerStatus.clarify, confidence=round(min(offered[0].confidence, 1.0), 4),
         service=services.pop() if len(services) == 1 else None,
         text=text("faq", "clarify"),
         buttons=[{"title": entry.title, "payload": choose_payload(entry.id)} for entry in entries],
