@@ -31,8 +31,11 @@ SKIP = re.compile(r"^\s*(跳过|不想留|不留|不方便|不给|没有|不知�
 # Typing slips citizens make in service names (身分证, 社报卡); read as meant before matching.
 _TYPO_WORDS = {"身分证": "身份证", "社报卡": "社保卡", "社宝卡": "社保卡", "户囗": "户口", "护朝": "护照", "驾照证": "驾驶证",
                "营业执造": "营业执照", "公基金": "公积金", "不动产登计": "不动产登记", "预月": "预约", "预釣": "预约",
-               "預約": "预约"}
+               "預約": "预约", "预哟": "预约", "台弯": "台湾", "护找": "护照", "身fen证": "身份证"}
 NEGATED = re.compile(r"不是[^，,。.！!？?]{1,12}")
+# "上午有事，改成下午": the time after the last of these is the one meant.
+CHANGE_TO = re.compile(r"改成|改为|改到|换成|换到|挪到|调到|推到|弄成|弄到|定成|定到|改约到|改约|不对|不是|说错了|哦不|噢不")
+_BOOKING_WORDS = re.compile(r"约|预约|帮我办|给我办")
 # Digits that belong to phone or ID numbers must not be read as dates or times.
 _NUMBER_RUNS = re.compile(r"[0-9０-９][0-9０-９ \-]{6,}[0-9０-９Xx]")
 
@@ -87,6 +90,16 @@ def _when(text: str, now: datetime, known_day: date | None) -> ParsedWhen:
     return parsed
 
 
+def _when_words(rest: str, now: datetime, known_day: date | None) -> str:
+    """The part of the text that says when: after the last "改成" when a time follows it."""
+    changes = list(CHANGE_TO.finditer(rest))
+    if changes:
+        tail = rest[changes[-1].end():]
+        if _when(tail, now, known_day).problem != WhenProblem.unrecognised:
+            return tail
+    return rest
+
+
 def understand(text: str, *, asked: str | None, rules: AppointmentRules, now: datetime,
                when_messages: dict[str, str], known_day: date | None = None) -> BookingDetails:
     """Finds every booking detail in one message."""
@@ -106,7 +119,9 @@ def understand(text: str, *, asked: str | None, rules: AppointmentRules, now: da
         details.mobile_typed = find_digits_run(text)
     if details.id_number:
         details.found.append("id_number")
-    details.name = find_name(text, asked=asked == "name", with_details=bool(details.found))
+    # "可以的话帮我约上，曹明亮": a request to book reads a name in a list of details like any other detail.
+    details.name = find_name(text, asked=asked == "name",
+                             with_details=bool(details.found) or bool(_BOOKING_WORDS.search(text)))
     if details.name:
         details.found.append("name")
 
@@ -115,6 +130,7 @@ def understand(text: str, *, asked: str | None, rules: AppointmentRules, now: da
     rest = _NUMBER_RUNS.sub(" ", text.replace(term, " ") if term else text)
     if details.name:
         rest = rest.replace(details.name, " ")
+    rest = _when_words(rest, now, known_day)
     parsed = _when(rest, now, known_day)
     details.any_time = bool(ANY_TIME.search(rest))
     if parsed.problem is None or parsed.problem != WhenProblem.unrecognised:

@@ -183,6 +183,9 @@ class UnderstandIn(BaseModel):
 
     text: str = Field(min_length=1, max_length=4000)
     asked: Literal["description", "category", "location", "contact", "confirmed"] | None = None
+    # What the form already holds: a later message answering another question adds to it.
+    known_description: str | None = Field(default=None, max_length=4000)
+    known_location: str | None = Field(default=None, max_length=400)
 
 
 class ClassifyIn(BaseModel):

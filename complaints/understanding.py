@@ -20,6 +20,14 @@ TRIGGER = re.compile(r"^(?:你好|您好)?[，,\s]*(?:我(?:要|想)?(?:投诉|�
 CONTACT_CLAUSE = re.compile(r"[，,。\s]*(?:我的?|联系)?(?:电话|手机号?|联系方式|号码)(?:是|为|：|:)?\s*[+0-9０-９ \-]{7,}[，,。]?")
 ANONYMOUS = re.compile(r"匿名|不留|不方便留|不想留|不用联系|不要联系|保密")
 SKIP = re.compile(r"^\s*(跳过|不清楚|不记得|记不清|忘了|不知道|没有|无|略|不方便说)[了吧啊。！!]*\s*$")
+# "算了，不投诉了": giving up, not a place.
+_WITHDRAW = re.compile(r"算了|不投诉|不提交|不弄了|不办了|不要了|不想投诉|取消")
+# Place words that name no place on their own.
+_VAGUE_PLACES = frozenset({"窗口", "柜台"})
+# Places asked about, not named ("哪个窗口", "几楼").
+_UNSURE_OF = re.compile(r"(哪个|哪一个|哪|几)(窗口|楼|层|个地方|里|儿)")
+# "不知道，记不清是几楼了": a short answer that starts by not knowing is a skip too.
+SKIP_LEAD = re.compile(r"^\s*(跳过|不清楚|不记得|记不清|忘了|不知道|说不清|想不起来)")
 CORRECTION_TARGETS = (
     ("contact", re.compile(r"手机|电话|号码|联系方式")),
     ("category", re.compile(r"类别|类型|分类")),
@@ -27,7 +35,14 @@ CORRECTION_TARGETS = (
     ("description", re.compile(r"内容|描述|情况|经过")),
 )
 # Where in the centre, and when: "社保窗口", "3号窗口", "二楼大厅", "今天下午", "昨天上午10点".
-PLACE = re.compile(r"窗口|大厅|柜台|服务台|咨询台|前台|门口|停车场|自助机|取号机|等候区|办事区|分中心|服务中心|办事处")
+PLACE = re.compile(r"窗口|大厅|柜台|服务台|咨询台|前台|门口|停车场|自助机|取号机|叫号机|等候区|办事区|分中心|服务中心|办事处|"
+                   r"厕所|卫生间|洗手间|电梯|楼梯|饮水机|走廊|楼道|入口|出口|大门|坡道|无障碍通道|盲道|通道")
+# Place words next to each other are one place ("大厅门口").
+PLACE_RUN = re.compile(f"(?:{PLACE.pattern})+")
+# A floor ("二楼", "3层"): a place of its own, and put before the place it is on ("三楼" + "税务窗口").
+FLOOR = re.compile(r"(?:[一二三四五六七八九十]|[0-9]{1,2})\s*[楼层](?![梯道])|负[一二]楼")
+# "地点是…", "位置在…": words that only announce the place.
+_PLACE_ANNOUNCED = re.compile(r"^(?:地点|位置|地方)(?:是|在|为|：|:)?")
 # Where the words naming a place start: after the last of these before it ("有人在大厅" → "大厅").
 _PLACE_START = re.compile(r".*[在到去从于，,。\s的了是人]")
 WHEN = re.compile(r"(?:今天|昨天|前天|刚才|刚刚|上周[一二三四五六日天]?|这周[一二三四五六日天]?|本周[一二三四五六日天]?|"
@@ -63,25 +78,42 @@ class ComplaintDetails:
 
 
 def _location(text: str) -> str | None:
-    """The place and the time said in the text, joined ("社保窗口，今天下午")."""
+    """The place and the time said in the text, joined ("三楼税务窗口，今天下午")."""
     parts = []
-    for place in PLACE.finditer(text):
-        before = _PLACE_START.sub("", text[max(0, place.start() - 6):place.start()])
+    for place in PLACE_RUN.finditer(text):
+        before = _PLACE_ANNOUNCED.sub("", _PLACE_START.sub("", text[max(0, place.start() - 6):place.start()]))
         if re.search(r"[两二三几多0-9]个$", before):
             continue  # "两个窗口说法不一样" counts windows, it does not name one
-        parts.append(before + place.group(0))
+        if not re.sub(r"^(你们|我们|他们|这个|那个|这|那)", "", before) and place.group(0) in _VAGUE_PLACES:
+            continue  # "你们窗口的人" names no window: the clerk asks which one
+        named = before + place.group(0)
+        floor = next((f.group(0) for f in FLOOR.finditer(text) if f.group(0) not in named), None)
+        parts.append(f"{floor}{named}" if floor and not FLOOR.search(named) else named)
         break
+    else:
+        floor = FLOOR.search(text)
+        if floor:
+            parts.append(floor.group(0))
     times = [match.group(0) for match in WHEN.finditer(text)]
     if times:
         parts.append(max(times, key=len))
     return "，".join(part for part in parts if part) or None
 
 
-def understand(text: str, *, asked: str | None, min_chars: int, max_chars: int) -> ComplaintDetails:
-    """Finds every complaint detail in one message."""
+def understand(text: str, *, asked: str | None, min_chars: int, max_chars: int,
+               known_description: str | None = None, known_location: str | None = None) -> ComplaintDetails:
+    """Finds every complaint detail in one message.
+
+    With ``known_description``, a description found while another question was asked
+    ("今天早上九点多看到的") is added to what the citizen already told, not put in its place;
+    so is a time or place added to ``known_location`` ("大厅门口" + "今天早上九点").
+    """
     cleaned = (text or "").strip()
     details = ComplaintDetails(is_question=bool(QUESTION_CUES.search(cleaned)))
-    details.skip = bool(SKIP.match(cleaned))
+    # "地点不清楚，记不得哪个窗口了": not knowing where; "哪个窗口" names no window.
+    unsure = _UNSURE_OF.sub("", _PLACE_ANNOUNCED.sub("", cleaned))
+    details.skip = bool(SKIP.match(cleaned)) or (len(cleaned) <= 16 and bool(SKIP_LEAD.match(unsure))
+                                                 and not PLACE.search(unsure) and not FLOOR.search(unsure))
     details.mobile = find_mobile(cleaned)
     if details.mobile:
         details.found.append("contact")
@@ -122,17 +154,23 @@ def understand(text: str, *, asked: str | None, min_chars: int, max_chars: int) 
             not (details.anonymous and len(substance) < 12) and (
             asked == "description" and len(substance) >= min_chars or long_enough and not details.correction):
         details.description = substance[:max_chars]
+        if known_description and asked not in (None, "description") and details.correction_target != "description" \
+                and substance not in known_description:
+            details.description = f"{known_description}；{substance}"[:max_chars]
         details.found.append("description")
         guess = infer_category(substance)
         if guess.score:
             details.category, details.category_label = guess.category.value, category_label(guess.category)
             details.category_score = guess.score
     location = _location(substance if details.description else cleaned)
-    if location and (details.description or asked in ("location", "confirmed")):
+    if location and not (details.skip and asked == "location") and (details.description or asked in ("location", "confirmed")):
         details.location = location
+        if known_location and asked not in ("location",) and details.correction_target != "location" \
+                and location not in known_location and known_location not in location:
+            details.location = f"{known_location}，{location}"[:200]
         details.found.append("location")
     elif asked == "location" and substance and not details.skip and "contact" not in details.found \
-            and not details.is_question:
+            and not details.is_question and not _WITHDRAW.search(cleaned):
         details.location = substance[:200]
         details.found.append("location")
     return details

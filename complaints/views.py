@@ -69,7 +69,8 @@ def understand_message(payload: UnderstandIn, request: Request) -> dict[str, Any
     """Finds every complaint detail in a message: what happened, where and when, contact or anonymity, category."""
     settings = domain_settings(request)
     return understand(payload.text, asked=payload.asked, min_chars=settings.description_min_chars,
-                      max_chars=settings.description_max_chars).as_dict()
+                      max_chars=settings.description_max_chars, known_description=payload.known_description,
+                      known_location=payload.known_location).as_dict()
 
 
 @internal_router.get("/categories")

@@ -3,24 +3,39 @@
 Fold k holds out the k-th question variant of every entry, builds the matcher
 from the other variants and ranks the held-out ones. Prints top-1 accuracy with
 the weights in ``faq.matcher.WEIGHTS``; with ``--search``, a coordinate search
-over the ranking weights from there. The shipped weights are chosen this way;
-the held-out sets (``python -m faq.evaluate``) never choose them.
+over the ranking weights from there. Then what the assistant would do with each
+held-out variant (``faq.flows.choose``: answer, clarify, not know) and, for the
+lead at which a best entry below the answer threshold is answered
+(``FaqSettings.clear_lead``), how often such answers are right next to the
+confident ones. The shipped weights and lead are chosen this way; the held-out
+sets (``python -m faq.evaluate``) never choose them.
 """
 
 import sys
 import time
-from dataclasses import replace
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from faq.check import read_aspects
+from faq.enums import AnswerStatus
+from faq.flows import RANKED, choose, is_ambiguous, lead
 from faq.knowledge import FaqEntry, read_sources
-from faq.matcher import WEIGHTS, FaqMatcher, Signals, Weights
-from faq.settings import FAQ_DIR
+from faq.matcher import WEIGHTS, FaqMatcher, Ranking, Signals, Weights
+from faq.settings import FAQ_DIR, FaqSettings
 
 SEARCHED = ("service", "aspect", "aspect_model", "entry_model")
 STEPS = (0.1, 0.05, 0.02)
+LEADS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6)
 
-Case = tuple[str, dict[str, Signals]]
+
+@dataclass(frozen=True)
+class Case:
+    """One held-out variant: its entry, every entry's signals, and the ranking with the shipped weights."""
+
+    expected: str
+    signals: dict[str, Signals]
+    ranking: Ranking
 
 
 def folds(entries: list[FaqEntry]) -> list[tuple[list[FaqEntry], list[tuple[str, str]]]]:
@@ -41,14 +56,57 @@ def collect(root: Path) -> list[Case]:
     cases: list[Case] = []
     for training, held_out in folds(sources.entries):
         matcher = FaqMatcher(training, sources.services, aspects)
-        cases.extend((expected, matcher.signals(question)[2]) for expected, question in held_out)
+        for expected, question in held_out:
+            reading, context, signals = matcher.signals(question)
+            cases.append(Case(expected, signals, matcher.ranking(reading, context, signals, RANKED)))
     return cases
 
 
 def correct(cases: list[Case], weights: Weights) -> int:
     """How many cases rank their own entry first (ties go to the smaller id, as in ranking)."""
-    return sum(min(signals, key=lambda entry_id: (-signals[entry_id].score(weights), entry_id)) == expected
-               for expected, signals in cases)
+    return sum(min(case.signals, key=lambda entry_id: (-case.signals[entry_id].score(weights), entry_id))
+               == case.expected for case in cases)
+
+
+def decisions(cases: list[Case], service_of: dict[str, str], settings: FaqSettings) -> None:
+    """Prints what the assistant would do with the cases, and the precision of answers by lead."""
+    outcomes: Counter[str] = Counter()
+    for case in cases:
+        choice = choose(case.ranking, service_of, settings)
+        if choice.status == AnswerStatus.answered:
+            outcomes["answered right" if choice.entries[0].entry_id == case.expected else "answered WRONG"] += 1
+        elif choice.status == AnswerStatus.clarify:
+            offered = any(c.entry_id == case.expected for c in choice.entries)
+            outcomes["clarify, right entry offered" if offered else "clarify, right entry missing"] += 1
+        else:
+            outcomes["unknown"] += 1
+    print(f"decisions with {settings.model_dump(include={'answer_threshold', 'clarify_threshold', 'clear_lead'})}:")
+    for outcome, count in sorted(outcomes.items()):
+        print(f"  {outcome:32s} {count:4d}  ({count / len(cases):.1%})")
+    confident = [case for case in cases if case.ranking.best
+                 and case.ranking.best.confidence >= settings.answer_threshold
+                 and not is_ambiguous(case.ranking, service_of, settings.ambiguity_margin)]
+    unsure = [case for case in cases if case.ranking.best and case not in confident
+              and case.ranking.best.confidence >= settings.clarify_threshold
+              and all(c.confidence < case.ranking.best.confidence for c in case.ranking.candidates[1:])]
+
+    def right(group: list[Case]) -> int:
+        return sum(case.ranking.best is not None and case.ranking.best.entry_id == case.expected for case in group)
+
+    share = right(confident) / len(confident) if confident else 0.0
+    print(f"confident answers right: {share:.1%} ({right(confident)}/{len(confident)}); "
+          f"below the answer threshold, worth offering and the most direct evidence, answered at a lead of "
+          f"at least:")
+    chosen = None
+    for value in LEADS:
+        group = [case for case in unsure if lead(case.ranking) >= value]
+        precision = right(group) / len(group) if group else 0.0
+        if group and precision >= share:
+            chosen = value if chosen is None else chosen
+        else:
+            chosen = None
+        print(f"  {value:.2f}: {precision:.1%} right ({right(group)}/{len(group)})")
+    print(f"smallest lead from which on answers are as reliable as confident ones (FaqSettings.clear_lead): {chosen}")
 
 
 def search(cases: list[Case], weights: Weights) -> tuple[Weights, int]:
@@ -83,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     if "--search" in args:
         weights, count = search(cases, WEIGHTS)
         print(f"searched: {count / len(cases):.2%} ({count}/{len(cases)}) with {weights}")
+    service_of = {entry.id: entry.service for entry in read_sources(root).entries}
+    decisions(cases, service_of, FaqSettings())
     return 0
 
 

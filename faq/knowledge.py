@@ -45,6 +45,8 @@ class CatalogueService:
     # Word groups that name the service when all their words occur, apart or together
     # (身份证 ... 丢了 names id_card_loss, not id_card).
     keywords: tuple[tuple[str, ...], ...] = ()
+    # Phrases holding an alias that describe the citizen, not the service (外地户口): they name nothing.
+    qualifiers: tuple[str, ...] = ()
     # The weekly schedule {hours} is worded from (None when the catalogue gives the hours as text);
     # the booking schedule reads the same field.
     opening_hours: WeeklyHours | None = None
@@ -190,6 +192,10 @@ def _read_service(service_id: str, raw: Any, source: str, problems: list[Knowled
     if not isinstance(keywords, list) or not all(_text_list(group) for group in keywords):
         problems.append(KnowledgeProblem(where, "field 'keywords' must be a list of word lists"))
         ok = False
+    qualifiers = _text_list(raw.get("qualifiers") or [])
+    if qualifiers is None:
+        problems.append(KnowledgeProblem(where, "field 'qualifiers' must be a list of texts"))
+        ok = False
     if not ok or aliases is None or materials is None or hours is None:
         return None
     return CatalogueService(
@@ -198,7 +204,7 @@ def _read_service(service_id: str, raw: Any, source: str, problems: list[Knowled
         hours=hours[0], materials=materials, fee=str(raw["fee"]),
         time_limit=str(raw["time_limit"]), online_url=str(raw["online_url"]), phone=str(raw["phone"]),
         bookable=raw["bookable"], details={str(k): v.strip() for k, v in details.items()},
-        keywords=tuple(tuple(group) for group in keywords), opening_hours=hours[1],
+        keywords=tuple(tuple(group) for group in keywords), opening_hours=hours[1], qualifiers=qualifiers or (),
     )
 
 

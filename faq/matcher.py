@@ -6,7 +6,11 @@ Signals combined into one score per entry:
   question variant of the entry (best variant) and against the entry's centroid;
 - service: the catalogue service the text names (longest alias wins over the
   aliases it contains), or, when it names none, the service of the conversation
-  (context carry-over: "那要多少钱" after a passport question);
+  (context carry-over: "那要多少钱" after a passport question); a qualifier such
+  as 外地户口 (who the citizen is) names nothing, nor the aliases inside it. A three-character
+  alias typed with its middle character wrong (社宝卡, 公基金: a pinyin
+  keyboard's homophone) is read as the alias, where no alias covers those
+  characters and the first and last characters pin down a single alias;
 - aspect: what the citizen wants to know (materials, fee, time ...), from the
   words in ``faq/aspects.yml`` found outside the service's name;
 - aspect model: a naive Bayes over the question variants with the service's
@@ -37,9 +41,18 @@ from faq.knowledge import CatalogueService, FaqEntry
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 JIEBA_DICTIONARY = PROJECT_ROOT / "bot" / "jieba" / "gov_terms.txt"
 URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+# Phone, ID and card numbers say nothing about the question (their digits would match "80岁", "800元").
+LONG_NUMBER = re.compile(r"\d{5,}[xX]?")
 NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
 NGRAM_SIZES = (1, 2, 3)
 BEST_VARIANT_SHARE = 0.6
+# Aliases of exactly this length, naming a certificate, card or fund (the nouns citizens
+# most often mistype), are recognised with their middle character mistyped ...
+TYPO_ALIAS_LENGTH = 3
+TYPO_ALIAS_ENDINGS = frozenset("证卡金")
+# ... unless the typed word is a common word of its own (准生证 is not 准迁证).
+TYPO_COMMON_WORD_FREQUENCY = 100
+CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -76,15 +89,16 @@ def word_tokenizer() -> jieba.Tokenizer:
     """A jieba tokenizer with the government-service dictionary, built once per process."""
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
     if JIEBA_DICTIONARY.exists():
         tokenizer.load_userdict(str(JIEBA_DICTIONARY))
     return tokenizer
 
 
 def clean_text(text: str) -> str:
-    """Normalised text without URLs, punctuation or emoji; words separated by single spaces."""
+    """Normalised text without URLs, long numbers, punctuation or emoji; words separated by single spaces."""
     normalized = normalize_text(text or "").lower()
-    return NOT_WORD.sub(" ", URL.sub(" ", normalized)).strip()
+    return NOT_WORD.sub(" ", LONG_NUMBER.sub(" ", URL.sub(" ", normalized))).strip()
 
 
 def features(cleaned: str) -> Counter[str]:
@@ -341,6 +355,10 @@ class FaqMatcher:
         self.aliases = self._alias_table(services)
         self.keyword_groups = [(tuple(clean_text(word).replace(" ", "") for word in group), service.id)
                                for service in services.values() for group in service.keywords]
+        self.typo_aliases = self._typo_table([*self.aliases, *((word, service_id) for words, service_id
+                                                              in self.keyword_groups for word in words)])
+        self.qualifiers = sorted({clean_text(phrase).replace(" ", "") for service in services.values()
+                                  for phrase in service.qualifiers} - {""}, key=lambda phrase: -len(phrase))
         self.services_of: dict[str, list[str]] = defaultdict(list)
         for entry in self.entries.values():
             self.services_of[entry.service].append(entry.id)
@@ -356,10 +374,58 @@ class FaqMatcher:
                  for service in services.values() for alias in (*service.aliases, service.name)}
         return sorted((pair for pair in pairs if pair[0]), key=lambda pair: -len(pair[0]))
 
+    @staticmethod
+    def _typo_table(aliases: list[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
+        """Three-character CJK aliases (and word-group words) of certificates, cards and funds by their first
+        and last character."""
+        table: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for alias, _ in aliases:
+            if len(alias) == TYPO_ALIAS_LENGTH and alias[-1] in TYPO_ALIAS_ENDINGS \
+                    and all(CJK.match(char) for char in alias):
+                table[(alias[0], alias[-1])].add(alias)
+        return table
+
+    def correct_typos(self, cleaned: str) -> str:
+        """The text with mistyped three-character aliases (one wrong middle character) spelt right.
+
+        A window is corrected only when no alias covers any of its characters,
+        exactly one alias has its first and last character, and it is not a common
+        word of its own.
+        """
+        if not self.typo_aliases:
+            return cleaned
+        frequency = word_tokenizer().FREQ
+        covered = [False] * len(cleaned)
+        for alias, _ in self.aliases:
+            start = cleaned.find(alias)
+            while start != -1:
+                covered[start:start + len(alias)] = [True] * len(alias)
+                start = cleaned.find(alias, start + 1)
+        corrected = list(cleaned)
+        size = TYPO_ALIAS_LENGTH
+        for start in range(len(cleaned) - size + 1):
+            window = cleaned[start:start + size]
+            if any(covered[start:start + size]) or not all(CJK.match(char) for char in window):
+                continue
+            found = self.typo_aliases.get((window[0], window[-1]))
+            if found and len(found) == 1 and (frequency.get(window) or 0) < TYPO_COMMON_WORD_FREQUENCY:
+                alias = next(iter(found))
+                corrected[start:start + size] = list(alias)
+                covered[start:start + size] = [True] * size
+        return "".join(corrected)
+
     def service_spans(self, compact: str) -> tuple[tuple[str, ...], list[tuple[int, int]]]:
         """Services the text names, and where; an alias inside a longer matched one does not count."""
         taken: list[tuple[int, int]] = []
         found: list[str] = []
+        # A qualifier's place is taken first and names nothing.
+        blocked: list[tuple[int, int]] = []
+        for phrase in self.qualifiers:
+            start = compact.find(phrase)
+            while start != -1:
+                if not any(s <= start and start + len(phrase) <= e for s, e in blocked):
+                    blocked.append((start, start + len(phrase)))
+                start = compact.find(phrase, start + 1)
         # A word group outranks any single alias: its first word's place is taken first.
         for words, service_id in self.keyword_groups:
             if all(word and word in compact for word in words):
@@ -371,7 +437,7 @@ class FaqMatcher:
             start = compact.find(alias)
             while start != -1:
                 end = start + len(alias)
-                if not any(s <= start and end <= e for s, e in taken):
+                if not any(s <= start and end <= e for s, e in (*taken, *blocked)):
                     taken.append((start, end))
                     if service_id not in found:
                         found.append(service_id)
@@ -385,7 +451,7 @@ class FaqMatcher:
 
     def read(self, text: str) -> Reading:
         """Cleans the text and finds the services it names and the aspects it asks about."""
-        cleaned = clean_text(text)
+        cleaned = self.correct_typos(clean_text(text))
         compact = cleaned.replace(" ", "")
         named, spans = self.service_spans(compact)
         blanked = list(compact)
@@ -420,6 +486,11 @@ class FaqMatcher:
     def rank(self, text: str, current_service: str | None = None, limit: int = 5) -> Ranking:
         """Scores every entry for the text and returns the best ones."""
         reading, context, signals = self.signals(text, current_service)
+        return self.ranking(reading, context, signals, limit)
+
+    def ranking(self, reading: Reading, context: str | None, signals: dict[str, Signals],
+                limit: int = 5) -> Ranking:
+        """The best entries by the combined signals (what ``rank`` returns)."""
         candidates = [Candidate(entry_id, round(signal.score(self.weights), 4),
                                 round(signal.confidence(self.weights), 4), round(signal.similarity, 4),
                                 signal.service or signal.context, signal.aspect)

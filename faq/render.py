@@ -66,6 +66,16 @@ def choose_payload(entry_id: str) -> str:
     return "/faq_choose" + json.dumps({"faq_entry": entry_id}, ensure_ascii=False)
 
 
+def booking_entry_id(service_id: str) -> str:
+    """The id of the built-in answer that says whether a service can be booked."""
+    return f"booking.{service_id}"
+
+
+def where_entry_id(service_id: str) -> str:
+    """The id of the built-in answer that says where and when a service is handled."""
+    return f"where.{service_id}"
+
+
 def online_entry_id(service_id: str) -> str:
     """The id of the built-in answer that gives a service's online entry."""
     return f"online.{service_id}"

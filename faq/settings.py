@@ -18,6 +18,10 @@ class FaqSettings(BaseModel):
     clarify_threshold: float = Field(default=0.30, ge=0)
     # A best entry this close in ranking score to the runner-up (of another service) is asked about, not assumed.
     ambiguity_margin: float = Field(default=0.03, ge=0)
+    # A best entry worth offering that leads the runner-up by this much ranking score is answered even below
+    # answer_threshold (a clarifying question would offer one real choice). `python -m faq.crossval` chooses
+    # it: the smallest lead from which on such answers are right as often as the confident ones.
+    clear_lead: float = Field(default=0.15, ge=0)
     # Misses in a row after which the citizen is offered a person.
     misses_before_human: int = Field(default=2, ge=1)
     # Citizen text beyond this many characters is not read (the rest is cut off).

@@ -6,7 +6,9 @@ from typing import Any
 from sqlalchemy import MetaData, Table, inspect, or_, select
 from sqlalchemy.orm import Session
 
+from handoff.enums import HandoffReason
 from handoff.models import TicketCreate
+from handoff.vocabulary import Emotion
 from service.pii import find_mobile, mask_text, mask_value
 from service.texts import text as t
 
@@ -69,6 +71,13 @@ def _topic(body: TicketCreate) -> str:
     return t("handoff", "summary_unknown_topic")
 
 
+def emotion_summary(label: str, reason: HandoffReason | str) -> str | None:
+    """The summary's words for the citizen's emotion; none for calm, nor for danger the reason already names."""
+    if label == Emotion.neutral or (label == Emotion.urgent and reason == HandoffReason.urgent):
+        return None
+    return t("handoff", f"summary_emotion_{Emotion(label).value}")
+
+
 def build_summary(body: TicketCreate, service_names: dict[str, str] | None = None) -> str:
     """Writes the one-paragraph Chinese summary, e.g. 市民咨询公积金提取，两次未被理解，情绪激动，要求人工。"""
     topic = _topic(body)
@@ -78,8 +87,10 @@ def build_summary(body: TicketCreate, service_names: dict[str, str] | None = Non
     misses = _misunderstood(body)
     if misses:
         parts.append(t("handoff", "summary_misunderstood", count=_CN_COUNTS.get(misses, str(misses))))
-    if body.emotion and body.emotion.label in {"anger", "distress"}:
-        parts.append(t("handoff", f"summary_emotion_{body.emotion.label}"))
+    if body.emotion:
+        emotion = emotion_summary(body.emotion.label, body.reason)
+        if emotion:
+            parts.append(emotion)
     parts.append(t("handoff", f"summary_reason_{body.reason.value}"))
     if body.note:
         parts.append(t("handoff", "summary_note", note=mask_text(body.note.strip())[:200]))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from conversations.enums import Channel
 from conversations.models import CONVERSATION_ID_PATTERN, utcnow
 from handoff.enums import Disposition, HandoffReason, StaffRole, TicketStatus
+from handoff.vocabulary import Emotion
 from service.database import Base
 
 # Row ids are SQL integers; an id past 32 bits cannot exist (and SQLite cannot even compare it).
@@ -102,11 +103,21 @@ def _small_json(value: Any, limit: int, what: str) -> Any:
 
 
 class EmotionIn(BaseModel):
-    """The emotion classifier's verdict on the citizen's latest message."""
+    """The emotion classifier's verdict on the citizen's latest message (labels: handoff.vocabulary)."""
 
-    label: str = Field(min_length=1, max_length=32)
+    model_config = ConfigDict(use_enum_values=True)
+
+    label: Emotion
     score: float = Field(ge=0, le=1)
-    scores: dict[str, float] = Field(default_factory=dict, max_length=20)
+    scores: dict[Emotion, float] = Field(default_factory=dict, max_length=20)
+
+
+def _known_emotion(value: Any) -> Any:
+    """A turn's emotion, a label or the classifier's verdict, must use the shared labels."""
+    label = value.get("label") if isinstance(value, dict) else value
+    if label is not None and label not in {emotion.value for emotion in Emotion}:
+        raise ValueError(f"unknown emotion label {str(label)[:32]!r}")
+    return value
 
 
 class TurnIn(BaseModel):
@@ -123,7 +134,7 @@ class TurnIn(BaseModel):
     @field_validator("emotion")
     @classmethod
     def _small_emotion(cls, value: Any) -> Any:
-        return _small_json(value, 1000, "turn emotion")
+        return _known_emotion(_small_json(value, 1000, "turn emotion"))
 
 
 class TicketCreate(BaseModel):

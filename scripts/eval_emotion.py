@@ -13,6 +13,12 @@ neutral handed off <= 5%. The component also learns "neutral" from a sample of
 the ordinary intents' training examples (bot/data), so the held-out intent
 examples of those intents (bot/tests/nlu_heldout) are a second neutral test:
 everyday requests and chit-chat a citizen types without any emotion.
+
+Everyday requests (the held-out neutral groups everyday, out_of_scope,
+misconduct and vague, those intent examples, and the FAQ's held-out questions
+faq/heldout*.yml) must almost never raise the
+emergency numbers or an empathy offer: false-urgent rate <= 1%, false-emotional
+rate (angry or distressed) <= 3%, each printed per group.
 """
 
 import argparse
@@ -21,6 +27,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -34,9 +42,15 @@ from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
 
-from bot.components.emotion import LABELS, NEUTRAL, EmotionClassifier, read_examples  # noqa: E402
+from bot.components.emotion import EmotionClassifier, read_grouped_examples  # noqa: E402
+from handoff.vocabulary import EMOTIONAL, LABELS, Emotion  # noqa: E402
 
-EMOTIONAL = ("angry", "distressed")
+NEUTRAL = Emotion.neutral.value
+URGENT = Emotion.urgent.value
+# Held-out neutral groups that are everyday requests (bot/emotion/heldout.yml).
+EVERYDAY_GROUPS = ("everyday", "out_of_scope", "misconduct", "vague")
+MAX_FALSE_URGENT = 0.01
+MAX_FALSE_EMOTIONAL = 0.03
 
 
 def build_classifier(overrides: dict) -> EmotionClassifier:
@@ -65,6 +79,15 @@ def neutral_intent_heldout(neutral_intents: list) -> list:
     return texts
 
 
+def faq_heldout_questions() -> list:
+    """The FAQ's held-out questions (faq/heldout*.yml): what citizens ask, with no emotion."""
+    questions = []
+    for path in sorted(Path("faq").glob("heldout*.yml")):
+        for variants in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).values():
+            questions.extend(str(question) for question in variants or [])
+    return questions
+
+
 def percent(numerator: int, denominator: int) -> str:
     """A share as a percentage string."""
     return f"{100.0 * numerator / denominator:5.1f}%" if denominator else "  n/a"
@@ -89,7 +112,8 @@ def main() -> int:
     classifier = build_classifier(overrides)
     print(f"trained and loaded in {time.perf_counter() - started:.1f}s")
 
-    examples = read_examples(args.heldout)
+    grouped = read_grouped_examples(args.heldout)
+    examples = [(text, label) for text, label, _ in grouped]
     predictions = []
     started = time.perf_counter()
     for text, _ in examples:
@@ -116,10 +140,10 @@ def main() -> int:
                for label in LABELS]
         print(f"{gold_label:<11}" + "".join(f"{count:>11}" for count in row))
 
-    urgent = [pred for (_, gold), pred in zip(examples, predictions) if gold == "urgent"]
+    urgent = [pred for (_, gold), pred in zip(examples, predictions) if gold == URGENT]
     emotional = [pred for (_, gold), pred in zip(examples, predictions) if gold in EMOTIONAL]
     neutral = [pred for (_, gold), pred in zip(examples, predictions) if gold == NEUTRAL]
-    urgent_hits = sum(1 for pred in urgent if pred == "urgent")
+    urgent_hits = sum(1 for pred in urgent if pred == URGENT)
     emotional_handed = sum(1 for pred in emotional if pred != NEUTRAL)
     emotional_exact = sum(1 for pred in emotional if pred in EMOTIONAL)
     neutral_handed = sum(1 for pred in neutral if pred != NEUTRAL)
@@ -138,29 +162,53 @@ def main() -> int:
     print(f"  everyday requests handed off (intent held-out): {percent(len(ordinary_handed), len(ordinary))}"
           f"  of {len(ordinary)}, target <= 5%")
 
+    # Everyday requests: the held-out neutral groups, then the ordinary intents' held-out examples.
+    everyday = [(group, text, pred) for (text, gold, group), pred in zip(grouped, predictions)
+                if gold == NEUTRAL and group in EVERYDAY_GROUPS]
+    everyday += [(f"intent:{intent}", text, label) for intent, text, label in ordinary_labels]
+    everyday += [("faq held-out", text, classifier.model.predict(text)["label"]) for text in faq_heldout_questions()]
+    false_urgent = [row for row in everyday if row[2] == URGENT]
+    false_emotional = [row for row in everyday if row[2] in EMOTIONAL]
+    print("\neveryday requests (no emergency, no empathy offer)")
+    print(f"  {'group':<24}{'messages':>9}{'false urgent':>14}{'false emotional':>17}")
+    groups = [*EVERYDAY_GROUPS, "intent held-out", "faq held-out"]
+    for name in groups:
+        rows = [row for row in everyday if row[0] == name or (name == "intent held-out" and row[0].startswith("intent:"))]
+        print(f"  {name:<24}{len(rows):>9}{percent(sum(r[2] == URGENT for r in rows), len(rows)):>14}"
+              f"{percent(sum(r[2] in EMOTIONAL for r in rows), len(rows)):>17}")
+    print(f"  false-urgent rate on everyday requests:       {percent(len(false_urgent), len(everyday))}"
+          f"  of {len(everyday)}, target <= {MAX_FALSE_URGENT:.0%}")
+    print(f"  false-emotional rate on everyday requests:    {percent(len(false_emotional), len(everyday))}"
+          f"  of {len(everyday)}, target <= {MAX_FALSE_EMOTIONAL:.0%}")
+
     if args.sweep:
         print("\nthreshold sweep (emotional handed off / neutral handed off / urgent recall)")
         model = classifier.model
         for threshold in (float(value) for value in args.sweep.split(",")):
-            model.thresholds = dict.fromkeys(("angry", "distressed", "urgent"), threshold)
+            model.thresholds = dict.fromkeys((label for label in LABELS if label != NEUTRAL), threshold)
             swept = [(gold, model.predict(text)["label"]) for text, gold in examples]
             emotional_swept = [pred for gold, pred in swept if gold in EMOTIONAL]
             neutral_swept = [pred for gold, pred in swept if gold == NEUTRAL]
-            urgent_swept = [pred for gold, pred in swept if gold == "urgent"]
+            urgent_swept = [pred for gold, pred in swept if gold == URGENT]
             print(f"  {threshold:.2f}: {percent(sum(p != NEUTRAL for p in emotional_swept), len(emotional_swept))}"
                   f"  {percent(sum(p != NEUTRAL for p in neutral_swept), len(neutral_swept))}"
-                  f"  {percent(sum(p == 'urgent' for p in urgent_swept), len(urgent_swept))}")
+                  f"  {percent(sum(p == URGENT for p in urgent_swept), len(urgent_swept))}")
 
     if args.show_errors:
         print("\nerrors")
         for (text, gold), pred in zip(examples, predictions):
             if gold != pred:
                 print(f"  {gold:>10} -> {pred:<10} {text}")
+        for group, text, label in everyday:
+            if label != NEUTRAL and not group.startswith("intent:"):
+                print(f"  {group:>10} -> {label:<10} {text}")
         for intent, text, label in ordinary_handed:
             print(f"  {intent:>10} -> {label:<10} {text}")
 
     missed = (urgent_hits < len(urgent) or emotional_handed < 0.95 * len(emotional)
-              or neutral_handed > 0.05 * len(neutral) or len(ordinary_handed) > 0.05 * len(ordinary))
+              or neutral_handed > 0.05 * len(neutral) or len(ordinary_handed) > 0.05 * len(ordinary)
+              or len(false_urgent) > MAX_FALSE_URGENT * len(everyday)
+              or len(false_emotional) > MAX_FALSE_EMOTIONAL * len(everyday))
     return 1 if missed else 0
 
 

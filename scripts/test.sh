@@ -42,6 +42,9 @@ step "NLU evaluation on held-out examples"
 step "FAQ evaluation on held-out questions"
 .venv/bin/python -m faq.evaluate
 
+step "FAQ answers through the router on held-out questions (a live stack)"
+.venv/bin/python scripts/eval_faq_router.py --min-accuracy 0.97
+
 step "emotion and urgency evaluation"
 .venv-bot/bin/python scripts/eval_emotion.py
 

@@ -228,6 +228,10 @@ class ValidateBookingCodeForm(FormValidationAction):
             return {"reschedule_when": None}
         if choice is None:
             return {"reschedule_when": None}
+        if choice["start"] is None and choice["part"] and choice["slots"]:
+            # "改到下周一下午": the first free slot in that part of the day; the citizen can move it again.
+            first = choice["slots"][0]
+            return {"reschedule_when": str(value), "reschedule_day": first["day"], "reschedule_start": first["start"]}
         if choice["start"] is None:
             offer_day_slots(dispatcher, choice)
             return {"reschedule_when": None, "reschedule_day": choice["day"]}

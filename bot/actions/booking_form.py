@@ -6,6 +6,7 @@ wherever they are in the sentence. What was asked only decides how a bare answer
 is read. The service also checks capacity and working days; these actions relay.
 """
 
+import re
 import uuid
 from typing import Any
 
@@ -26,6 +27,8 @@ REQUIRED = ["appointment_service", "appointment_day", "appointment_start", "appo
             "appointment_mobile", "appointment_id_number", "appointment_confirmed"]
 TIME_SLOTS = ["appointment_day", "appointment_start", "appointment_label", "appointment_part"]
 MAX_SLOT_BUTTONS = 8
+# "为什么要手机号？", "留电话干嘛": why the form asks what it asks.
+WHY_ASKED = re.compile(r"为什么|为啥|干嘛|干啥|干什么|有什么用|做什么用|用来干|非要|必须要")
 
 
 def asked_part(tracker: Tracker) -> str | None:
@@ -103,8 +106,12 @@ class ValidateAppointmentForm(Action):
             return None
         if intent in form_repair.LEAVING_INTENTS and not found:
             return None
+        if asked == "mobile" and not found and WHY_ASKED.search(text):
+            # "为什么要手机号？": the clerk says what the number is for, and asks for it again in those words.
+            dispatcher.utter_message(response="utter_appointment_mobile_required")
+            return {}, True, True
         # A question (要带什么材料？) is a digression: the FAQ answers it, the form asks again afterwards.
-        if asked != "confirmed" and (understood["is_question"] or intent == "faq") and (
+        if asked != "confirmed" and not understood["correction"] and (understood["is_question"] or intent == "faq") and (
                 not (found - {"service"}) or understood["is_question"] and intent == "faq"):
             # "你们周六上班吗" names a day but asks about the hours: the FAQ answers, the form asks on.
             return None
@@ -130,6 +137,12 @@ class ValidateAppointmentForm(Action):
                 if slots["appointment_day"]:
                     # Another service has other windows: the chosen time is checked again.
                     changes.update({"appointment_start": None, "appointment_label": None})
+                    if slots["appointment_start"] and "when" not in found:
+                        # "不是港澳通行证，是护照" at the read-back: the same time, if that window has it free.
+                        understood = {**understood, "day": slots["appointment_day"],
+                                      "start": slots["appointment_start"], "part": slots.get("appointment_part"),
+                                      "day_given": True, "when_problem": None, "any_time": False}
+                        found.add("when")
         service_id = changes.get("appointment_service") or slots["appointment_service"]
         if "when" in found or (understood["when_problem"] and asked in ("day", "start")):
             if service_id:
@@ -168,7 +181,9 @@ class ValidateAppointmentForm(Action):
                 return changes, True, True
             elif form_repair.confirms(tracker):
                 changes["appointment_confirmed"] = True
-        understood_something = bool(changes) or prompted
+        # "对" / "没问题" to the time just proposed, while the name is asked: no answer, but no miss either.
+        agreed = asked not in (None, "confirmed") and not found and form_repair.confirms(tracker)
+        understood_something = bool(changes) or prompted or agreed
         return changes, prompted, understood_something
 
     @staticmethod
@@ -216,6 +231,11 @@ class ValidateAppointmentForm(Action):
             return {}, False
         day = understood["day"] if understood["day_given"] or not slots["appointment_day"] else slots["appointment_day"]
         part = understood["part"] or (None if understood["day_given"] else slots.get("appointment_part"))
+        if asked == "confirmed" and understood["day_given"] and not understood["start"] and not understood["part"] \
+                and not understood["any_time"] and slots.get("appointment_start"):
+            # "换成下周一" at the read-back moves the day only: the same time, if it is free then.
+            understood = {**understood, "start": slots["appointment_start"]}
+            part = slots.get("appointment_part")
         query = {"service_id": service_id, "day": day, "start": understood["start"], "part": part}
         try:
             answer = await client.post(f"{API}/availability", json=query)
@@ -229,16 +249,20 @@ class ValidateAppointmentForm(Action):
                 return {"appointment_day": answer["day"], "appointment_part": part}, False
             chosen = {"appointment_day": slot["day"], "appointment_start": slot["start"],
                       "appointment_label": slot["label"], "appointment_part": part}
-            if not understood["start"] and asked not in ("confirmed",):
+            if asked != "confirmed":
+                # The chosen time is said at once, so a citizen who named only a part of the day
+                # (or a time the next question does not repeat) knows what is held.
                 dispatcher.utter_message(response="utter_appointment_slot_chosen", slot_label=slot["label"],
-                                         notice=answer.get("notice") or "")
+                                         notice=answer.get("notice") or "",
+                                         service_name=slots.get("appointment_service_name") or "")
             return chosen, False
         alternatives = answer.get("alternatives") or []
         if (understood["any_time"] or not understood["start"]) and alternatives:
             # "下午" / "都行" on a full or closed day: the nearest free slot, said so the citizen can change it.
             slot = alternatives[0]
             dispatcher.utter_message(response="utter_appointment_slot_instead", reason=answer.get("reason") or "",
-                                     slot_label=slot["label"], notice=answer.get("notice") or "")
+                                     slot_label=slot["label"], notice=answer.get("notice") or "",
+                                     service_name=slots.get("appointment_service_name") or "")
             return {"appointment_day": slot["day"], "appointment_start": slot["start"],
                     "appointment_label": slot["label"], "appointment_part": part}, False
         if alternatives:
@@ -247,6 +271,10 @@ class ValidateAppointmentForm(Action):
         else:
             dispatcher.utter_message(response="utter_appointment_no_alternatives_ask",
                                      reason=answer.get("reason") or "")
+        if understood["start"] and day:
+            # "明天中午12点半" falls in the lunch break: the day stands, a time on it is what is missing.
+            return {"appointment_day": day, "appointment_part": part, "appointment_start": None,
+                    "appointment_label": None}, True
         return {"appointment_start": None, "appointment_label": None}, True
 
 

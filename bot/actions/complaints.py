@@ -49,6 +49,10 @@ def is_upset(tracker: Tracker) -> bool:
     return any(word in text for word in ANGER_WORDS) or text.count("！") + text.count("!") >= 2
 
 
+# Intents of another task the citizen may turn to in the middle of a complaint (a rule leaves the form for it).
+OTHER_TASKS = frozenset({"book_appointment"})
+
+
 class ActionStartComplaint(Action):
     """Opens the complaint with empathy for an upset citizen; the form then reads the opening message itself."""
 
@@ -97,12 +101,17 @@ class ValidateComplaintForm(Action):
         asked = requested[len("complaint_"):] if requested.startswith("complaint_") else None
         if not text:
             return None
+        if intent in OTHER_TASKS and asked != "description":
+            # "不用转人工，你直接帮我约…": the citizen turns to another task; the rules leave the form for it.
+            return None
+        # What the form holds already: a detail added later is appended to it by the service.
+        request = {"text": text[:4000], "asked": asked, "known_description": slots.get("complaint_description"),
+                   "known_location": (slots.get("complaint_location") or "")[:400] or None}
         try:
             # A button's payload (/affirm, /deny) is read by its intent, not as words.
             understood = {"found": [], "is_question": False, "correction": False, "correction_target": None,
                           "skip": False, "mobile": None, "anonymous": False, "mobile_typed": None} \
-                if text.startswith("/") else await client().post("/internal/complaints/understand",
-                                                                  json={"text": text[:4000], "asked": asked})
+                if text.startswith("/") else await client().post("/internal/complaints/understand", json=request)
         except (ServiceError, ServiceUnavailable):
             dispatcher.utter_message(response="utter_complaint_service_down")
             return {}, True
@@ -115,7 +124,8 @@ class ValidateComplaintForm(Action):
             # "多久能有结果？": the clerk knows the service standard and says it, then asks on.
             dispatcher.utter_message(response="utter_complaint_service_standard")
             return {}, False
-        if (understood["is_question"] or intent == "faq") and not found and asked != "confirmed":
+        if (understood["is_question"] or intent == "faq") and not found and not understood["skip"] \
+                and asked != "confirmed":
             return None
         changes: Dict[Text, Any] = {}
         prompted = False

@@ -24,7 +24,8 @@ MISSES_BEFORE_PERSON = 2
 CONFIRM_CONFIDENCE = 0.85
 PERSON_WORDS = re.compile(r"人工|客服|真人|工作人员|转接|找人|找个人|来个人|有人吗|跟人说|和人说")
 # Actions that run between a citizen's message and the form when the form resumes after a digression.
-_FORM_MACHINERY = {"action_listen", "action_extract_slots"}
+# Leaving one form for another (a booking asked for mid-complaint) does not use the message up either.
+_FORM_MACHINERY = {"action_listen", "action_extract_slots", "action_deactivate_loop"}
 
 
 def latest_intent(tracker: Tracker) -> str | None:

@@ -1,37 +1,62 @@
-"""Handoff to a person: the ticket with the whole context, and the rating after.
+"""Handoff to a person: the offer to upset citizens, the ticket with the whole context, two-strike
+misunderstandings, and the rating after.
+
+``action_offer_person`` answers anger or distress, whatever the citizen was
+asking: one empathetic message with three buttons, a person (``/request_human``
+-> ``action_handoff``, reason emotional), a complaint (``/choose_complaint``)
+and carrying on (``/continue_task``). ``action_after_offer`` takes the last two:
+it rewinds the offer and replays the upset message, as ``file_complaint`` (its
+words become the complaint's description) or as the intent the classifier had
+before the emotion re-ranked it, or resumes the form that was under way.
 
 ``action_handoff`` runs from the rules in ``bot/data/handoff/rules.yml``
-(explicit request, anger or distress after an empathy line, urgent safety
-after the emergency numbers, two misses answered by the FAQ's offer). It
-decides the reason from the tracker, posts the context to
+(explicit request or a chosen button, urgent safety after the emergency
+numbers). It decides the reason from the tracker, posts the context to
 ``POST /internal/handoff/tickets`` and tells the citizen what the service
 answered (place in the queue and wait, or a callback outside agent hours).
 
-The emotion policy (env ``HANDOFF_EMOTION_POLICY``): ``handoff`` (default)
-queues an angry or distressed citizen at once; ``offer`` asks first with a
-``/request_human`` button, whose click then queues the ticket as emotional.
+``action_not_understood`` answers a message the bot cannot act on (gibberish,
+a second bare "yes", the policies' core fallback): the first miss in a row asks
+again, the second offers a person, and no answer repeats the previous bot
+message word for word.
+
+Emotion labels come from ``handoff.vocabulary`` (shared with the service).
 """
 
+import copy
 import logging
-import os
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.service_client import ServiceClient, ServiceError, ServiceUnavailable
+from handoff.vocabulary import EMOTIONAL, Emotion
 
 logger = logging.getLogger(__name__)
 
 URGENT_INTENT = "urgent_help"
-EMOTION_INTENTS = ("emotion_angry", "emotion_distressed")
-EMOTIONAL_LABELS = ("angry", "distressed")
-MISUNDERSTOOD_INTENTS = ("nlu_fallback", "out_of_scope")
+# The intents the emotion component puts on top, and the label each stands for.
+EMOTION_INTENTS = {"emotion_angry": Emotion.angry.value, "emotion_distressed": Emotion.distressed.value}
+OVERRIDE_INTENTS = {URGENT_INTENT, *EMOTION_INTENTS}
+EMOTIONAL_LABELS = EMOTIONAL
+MISUNDERSTOOD_INTENTS = ("nlu_fallback", "out_of_scope", "unclear")
+# Bot actions that show the message before them was not understood.
+NOT_UNDERSTOOD_ACTIONS = ("action_not_understood", "action_default_fallback", "utter_rephrase", "utter_affirm_ack",
+                          "utter_inform_ack")
+OFFER_ACTION = "action_offer_person"
+COMPLAINT_INTENT = "file_complaint"
+# Intents "继续办理" does not replay: nothing was under way.
+NOT_RESUMABLE = {*MISUNDERSTOOD_INTENTS, *OVERRIDE_INTENTS, "greet", "goodbye", "thanks", "affirm", "deny",
+                 "bot_challenge", "stop", "inform", "request_human", "continue_task", "choose_complaint", "rate",
+                 "handoff_resumed", "ask_question"}
+# The words of the complaint button when there is no upset message to replay.
+COMPLAINT_WORDS = "我要投诉"
 # How many recent citizen turns an emotion or a miss still counts for.
 RECENT_TURNS = 3
 MAX_TURNS = 50
@@ -50,8 +75,58 @@ def _notes() -> Dict[str, Any]:
 
 
 def _user_events(tracker: Tracker) -> List[Dict[str, Any]]:
-    """The citizen's messages of the conversation, oldest first."""
-    return [event for event in tracker.events if event.get("event") == "user"]
+    """The citizen's messages of the conversation, oldest first (without rewound ones)."""
+    return [event for event in tracker.applied_events() if event.get("event") == "user"]
+
+
+def citizen_turns(tracker: Tracker) -> List[Tuple[Dict[str, Any], List[str]]]:
+    """Each citizen message with the names of the bot actions that answered it, oldest first."""
+    turns: List[Tuple[Dict[str, Any], List[str]]] = []
+    for event in tracker.applied_events():
+        if event.get("event") == "user":
+            turns.append((event, []))
+        elif event.get("event") == "action" and turns and event.get("name") not in (None, "action_listen"):
+            turns[-1][1].append(event["name"])
+    return turns
+
+
+def _intent_name(event: Dict[str, Any]) -> Optional[str]:
+    return ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+
+
+def _was_missed(turn: Tuple[Dict[str, Any], List[str]]) -> bool:
+    """Whether a citizen turn was not understood: its intent, or the bot's answer to it, says so."""
+    event, actions = turn
+    return _intent_name(event) in MISUNDERSTOOD_INTENTS or any(a in NOT_UNDERSTOOD_ACTIONS for a in actions)
+
+
+def misses_in_a_row(turns: Sequence[Tuple[Dict[str, Any], List[str]]], latest_missed: bool) -> int:
+    """Misunderstood turns in a row up to the latest one (counted when latest_missed)."""
+    count = 1 if latest_missed else 0
+    for turn in reversed(turns[:-1]):
+        if not _was_missed(turn):
+            break
+        count += 1
+    return count
+
+
+def last_bot_text(tracker: Tracker) -> Optional[str]:
+    """The text of the bot's latest message."""
+    for event in reversed(tracker.applied_events()):
+        if event.get("event") == "bot":
+            return event.get("text")
+    return None
+
+
+def unrepeated_response(domain: Dict[str, Any], tracker: Tracker, names: Sequence[str]) -> str:
+    """The first of the responses whose words differ from the bot's latest message."""
+    previous = last_bot_text(tracker)
+    responses = (domain or {}).get("responses") or {}
+    for name in names:
+        texts = {variant.get("text") for variant in responses.get(name) or []}
+        if previous is None or previous not in texts:
+            return name
+    return names[-1]
 
 
 def _emotion(event: Dict[str, Any]) -> Optional[Dict[str, Any]]:
@@ -99,17 +174,13 @@ def handoff_signals(tracker: Tracker) -> Dict[str, Any]:
     repeated = 1
     while texts and repeated < len(texts) and texts[-1 - repeated] == texts[-1] and texts[-1]:
         repeated += 1
-    misses = 0
-    for event in reversed(events):
-        name = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if name not in MISUNDERSTOOD_INTENTS:
-            break
-        misses += 1
+    turns = citizen_turns(tracker)
+    misses = misses_in_a_row(turns, bool(turns) and _intent_name(turns[-1][0]) in MISUNDERSTOOD_INTENTS)
     slot_misses = tracker.get_slot("faq_miss_count")
     if isinstance(slot_misses, (int, float)):
         misses = max(misses, int(slot_misses))
     emotions = [emotion for emotion in map(_emotion, recent) if emotion]
-    strongest = next((e for e in reversed(emotions) if e["label"] == "urgent"), None) or next(
+    strongest = next((e for e in reversed(emotions) if e["label"] == Emotion.urgent.value), None) or next(
         (e for e in reversed(emotions) if e["label"] in EMOTIONAL_LABELS), None)
     return {
         "repeated": repeated if repeated > 1 else 0,
@@ -124,7 +195,7 @@ def handoff_reason(tracker: Tracker, signals: Dict[str, Any]) -> str:
     latest = tracker.latest_message or {}
     intent = (latest.get("intent") or {}).get("name")
     label = (signals["emotion"] or {}).get("label")
-    if intent == URGENT_INTENT or label == "urgent":
+    if intent == URGENT_INTENT or label == Emotion.urgent.value:
         return "urgent"
     if intent in EMOTION_INTENTS or label in EMOTIONAL_LABELS or signals["profanity"]:
         return "emotional"
@@ -147,7 +218,7 @@ def handoff_note(signals: Dict[str, Any]) -> Optional[str]:
     if signals["profanity"]:
         parts.append(texts["profanity"])
     emotion = signals["emotion"]
-    if emotion and emotion.get("label") != "neutral":
+    if emotion and emotion.get("label") != Emotion.neutral.value:
         parts.append(texts["emotion"].format(label=names.get(emotion["label"], emotion["label"]),
                                              score=float(emotion.get("score", 0.0))))
     return texts["separator"].join(parts) or None
@@ -186,17 +257,13 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[str, Any]) -> List[EventType]:
-        """Posts the ticket and tells the citizen their place, or offers first under the offer policy."""
+        """Posts the ticket and tells the citizen their place in the queue."""
         signals = handoff_signals(tracker)
         reason = handoff_reason(tracker, signals)
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        policy = os.environ.get("HANDOFF_EMOTION_POLICY", "handoff").strip().lower()
-        if reason == "emotional" and intent in EMOTION_INTENTS and policy == "offer":
-            dispatcher.utter_message(response="utter_offer_handoff")
-            return []
         latest_emotion = (tracker.latest_message or {}).get("emotion") or {}
         if intent == "request_human" and latest_emotion.get("label") in EMOTIONAL_LABELS:
-            # The rules only add empathy for the emotion intents; an angry "转人工" deserves it too.
+            # An upset "转人工" skips the offer; it deserves the empathy line all the same.
             dispatcher.utter_message(response=f"utter_empathy_{latest_emotion['label']}")
         body = {
             "conversation_id": tracker.sender_id,
@@ -225,6 +292,126 @@ class ActionHandoff(Action):
             # A person takes over: the half-filled form must not resume when the bot gets the chat back.
             events += [ActiveLoop(None), SlotSet("requested_slot", None)]
         return events
+
+
+def _upset_label(tracker: Tracker) -> str:
+    """angry or distressed: the emotion intent of the latest message, else its emotion label."""
+    latest = tracker.latest_message or {}
+    label = EMOTION_INTENTS.get(((latest.get("intent") or {}).get("name")) or "")
+    if not label:
+        label = (latest.get("emotion") or {}).get("label")
+    return label if label in EMOTIONAL_LABELS else Emotion.distressed.value
+
+
+def original_intent(event: Dict[str, Any]) -> Optional[str]:
+    """The intent the NLU gave a message before the emotion component put its own on top."""
+    parse = event.get("parse_data") or {}
+    for entry in [parse.get("intent") or {}, *(parse.get("intent_ranking") or [])]:
+        name = entry.get("name")
+        if name and name not in OVERRIDE_INTENTS:
+            return name
+    return None
+
+
+def replayed(event: Dict[str, Any], intent: str, text: Optional[str] = None) -> Dict[str, Any]:
+    """A copy of a citizen message with another intent on top, to be predicted on again."""
+    parse = copy.deepcopy(event.get("parse_data") or {})
+    top = {"name": intent, "confidence": 1.0}
+    parse["intent"] = top
+    parse["intent_ranking"] = [top, *(entry for entry in parse.get("intent_ranking") or []
+                                      if entry.get("name") not in OVERRIDE_INTENTS and entry.get("name") != intent)]
+    parse.setdefault("entities", [])
+    if text is not None:
+        parse["text"] = text
+    return {"event": "user", "timestamp": None, "text": text if text is not None else event.get("text"),
+            "parse_data": parse, "input_channel": event.get("input_channel"), "metadata": event.get("metadata") or {}}
+
+
+class ActionOfferPerson(Action):
+    """Anger or distress: one empathetic message offering a person, a complaint, or carrying on."""
+
+    def name(self) -> str:
+        """The action's name in the domain."""
+        return OFFER_ACTION
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[str, Any]) -> List[EventType]:
+        """Sends the offer in words other than the previous message's."""
+        label = _upset_label(tracker)
+        dispatcher.utter_message(response=unrepeated_response(
+            domain, tracker, [f"utter_empathy_offer_{label}", f"utter_empathy_offer_{label}_again"]))
+        return []
+
+
+class ActionAfterOffer(Action):
+    """The complaint or carry-on button of the offer: back to the citizen's own words."""
+
+    def name(self) -> str:
+        """The action's name in the domain."""
+        return "action_after_offer"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[str, Any]) -> List[EventType]:
+        """Rewinds the offer and replays the upset message as a complaint or as what it asked."""
+        turns = citizen_turns(tracker)
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        offered = len(turns) >= 2 and OFFER_ACTION in turns[-2][1]
+        upset = turns[-2][0] if offered else None
+        loop = (tracker.active_loop or {}).get("name")
+        # Rewinding the button and the upset message keeps neither in the dialogue history,
+        # nor any slot a form took from them.
+        rewind: List[EventType] = [UserUtteranceReverted(), UserUtteranceReverted()] if offered else []
+        if intent in ("choose_complaint", COMPLAINT_INTENT):
+            # The button, or "投诉" typed instead: the upset message is the complaint's description.
+            if upset is not None:
+                return [*rewind, ActionExecuted("action_listen"), replayed(upset, COMPLAINT_INTENT)]
+            return [ActionExecuted("action_listen"),
+                    replayed(turns[-1][0] if turns else {}, COMPLAINT_INTENT, text=COMPLAINT_WORDS)]
+        if loop:
+            # The form asks its question again.
+            return [*rewind, FollowupAction(loop)]
+        resumed = original_intent(upset) if upset is not None else None
+        if resumed and resumed not in NOT_RESUMABLE:
+            return [*rewind, ActionExecuted("action_listen"), replayed(upset, resumed)]
+        dispatcher.utter_message(response="utter_continue_prompt")
+        return []
+
+
+def _answered_this_turn(tracker: Tracker) -> bool:
+    """Whether the bot has sent a message since the citizen's latest one."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot":
+            return True
+    return False
+
+
+class ActionNotUnderstood(Action):
+    """A message the bot cannot act on: ask again once, then offer a person, never the same words twice."""
+
+    def name(self) -> str:
+        """The action's name in the domain."""
+        return "action_not_understood"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[str, Any]) -> List[EventType]:
+        """Counts the misses in a row (this one included) and answers by that count.
+
+        As the policies' core fallback it may run after the bot has already answered this
+        message; then it adds nothing. Either way the bot then waits for the citizen, so
+        a fallback never predicts itself again in the same turn.
+        """
+        if _answered_this_turn(tracker):
+            return [FollowupAction("action_listen")]
+        misses = misses_in_a_row(citizen_turns(tracker), latest_missed=True)
+        if misses >= 2:
+            names = ["utter_not_understood_offer", "utter_not_understood_offer_again"]
+        else:
+            names = ["utter_not_understood", "utter_rephrase"]
+        dispatcher.utter_message(response=unrepeated_response(domain, tracker, names))
+        # The FAQ counts the same misses: its next answer offers a person too.
+        return [SlotSet("faq_miss_count", float(misses)), FollowupAction("action_listen")]
 
 
 class ActionStoreRating(Action):

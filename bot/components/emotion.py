@@ -1,8 +1,14 @@
 """NLU component that reads the citizen's emotion and flags urgent safety cases.
 
+The labels (neutral / angry / distressed / urgent) are spelled once, in
+``handoff.vocabulary.Emotion``, which the service imports too. Urgent means
+real danger to a person (self-harm, violence, a medical emergency, a missing
+child or elder, threats); a report of misconduct, a request the centre does not
+handle and an everyday request are neutral.
+
 Two parts decide the emotion of a message:
-- spaCy ``textcat`` models (exclusive classes neutral / angry / distressed /
-  urgent) on blank Chinese pipelines, trained from ``bot/emotion/train.yml``
+- spaCy ``textcat`` models (exclusive classes, one per label) on blank
+  Chinese pipelines, trained from ``bot/emotion/train.yml``
   inside ``train()`` and kept in Rasa's model storage. Two views of the text
   are averaged: words segmented by jieba (with the project dictionary) and
   single characters. Emotion in short colloquial Chinese hangs on characters
@@ -13,19 +19,30 @@ Two parts decide the emotion of a message:
 - lexicons from ``bot/emotion/lexicon.yml``: safety phrases (self-harm,
   violence, threats, a missing child or elder) make a message urgent whatever
   the classifier says, so no safety case depends on a statistical score alone;
-  profanity makes a message angry.
+  profanity and unmistakable words of anger (气死了, 受够了) make a message angry.
+
+A non-neutral label needs its class's averaged probability at or above the
+label's threshold and above the neutral probability: a flat distribution over
+four classes is no evidence of emotion. Urgent from the classifier alone (no
+safety phrase) has the highest threshold, set so that no everyday request of
+the held-out sets raises the emergency numbers; danger it is less sure of is
+read as distress (gentle words and the offer of a person).
 
 The result goes into the parse data as
 ``emotion: {label, score, scores, source}``. So that rules and the
 RulePolicy can act on it without an action after every turn, a confident
 non-neutral emotion also re-ranks the intent: urgent -> ``urgent_help``,
 angry -> ``emotion_angry``, distressed -> ``emotion_distressed``, with the
-original top intent kept below it in ``intent_ranking``. Intents listed in
+original top intent kept below it in ``intent_ranking`` (the "carry on" choice
+after the empathy offer replays the message with it). Intents listed in
 ``keep_intents`` (an explicit request for a person, answers to a question the
-bot asked) are left alone unless the message is urgent. The component sits
-after the FallbackClassifier: a re-ranked intent is an override and must not be
-turned into ``nlu_fallback`` by an ambiguity check against the intent it
-replaced.
+bot asked, button payloads) are left alone unless the message is urgent;
+intents in ``keep_when_named`` are left alone when the message names them
+(``我要投诉`` keeps the complaint form, ``气死我了`` alone gets the offer of a
+person), and intents in ``keep_when_described`` when the message is long enough
+to tell what happened (a grievance in a sentence or two is a complaint). The component sits after the FallbackClassifier: a re-ranked intent is
+an override and must not be turned into ``nlu_fallback`` by an ambiguity check
+against the intent it replaced.
 """
 
 from __future__ import annotations
@@ -49,20 +66,24 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.components.normalization import normalize_text
+from handoff.vocabulary import LABELS, Emotion
 
 logger = logging.getLogger(__name__)
 
 EMOTION = "emotion"
-NEUTRAL = "neutral"
-LABELS = (NEUTRAL, "angry", "distressed", "urgent")
+NEUTRAL = Emotion.neutral.value
+URGENT = Emotion.urgent.value
+ANGRY = Emotion.angry.value
 MODEL_DIR = "textcat_{view}"
 LEXICON_FILE = "lexicon.yml"
 DICTIONARY_DIR = "jieba"
 
 
 def neutral_intent_examples(training_data: TrainingData, intents: Iterable[str], per_intent: int,
-                            exclude: Set[str], seed: int) -> List[Tuple[str, str]]:
-    """A fixed-seed sample of each listed intent's training texts, labelled neutral."""
+                            exclude: Set[str], seed: int,
+                            sizes: Optional[Dict[str, int]] = None) -> List[Tuple[str, str]]:
+    """A fixed-seed sample of each listed intent's training texts (``sizes`` per intent, else
+    ``per_intent``), labelled neutral."""
     by_intent: Dict[str, List[str]] = {}
     wanted = set(intents)
     for message in training_data.intent_examples:
@@ -74,25 +95,39 @@ def neutral_intent_examples(training_data: TrainingData, intents: Iterable[str],
     pairs: List[Tuple[str, str]] = []
     for intent in sorted(by_intent):
         texts = sorted(set(by_intent[intent]))
-        pairs.extend((text, NEUTRAL) for text in rng.sample(texts, min(per_intent, len(texts))))
+        size = (sizes or {}).get(intent, per_intent)
+        pairs.extend((text, NEUTRAL) for text in rng.sample(texts, min(size, len(texts))))
     return pairs
 
 
-def read_examples(path: Path | str) -> List[Tuple[str, str]]:
-    """Reads (text, label) pairs from an emotion data file."""
+def read_grouped_examples(path: Path | str) -> List[Tuple[str, str, str]]:
+    """Reads (text, label, group) triples from an emotion data file.
+
+    Each block has a label, an optional group (which kind of message it holds,
+    e.g. ``everyday`` or ``misconduct``; the label by default) and its examples,
+    one ``- text`` a line; lines starting with ``#`` inside the examples are comments.
+    """
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    pairs: List[Tuple[str, str]] = []
+    triples: List[Tuple[str, str, str]] = []
     for block in data.get("emotions", []):
         label = block["label"]
         if label not in LABELS:
             raise ValueError(f"{path}: unknown emotion label {label!r}")
+        group = str(block.get("group") or label)
         for line in str(block.get("examples", "")).splitlines():
             text = line.strip()
+            if text.startswith("#"):
+                continue
             if text.startswith("- "):
                 text = text[2:].strip()
             if text:
-                pairs.append((text, label))
-    return pairs
+                triples.append((text, label, group))
+    return triples
+
+
+def read_examples(path: Path | str) -> List[Tuple[str, str]]:
+    """Reads (text, label) pairs from an emotion data file."""
+    return [(text, label) for text, label, _ in read_grouped_examples(path)]
 
 
 def load_jieba_dictionary(folder: Path | str | None) -> None:
@@ -112,14 +147,16 @@ class EmotionLexicon:
 
     safety: List[re.Pattern] = field(default_factory=list)
     profanity: List[re.Pattern] = field(default_factory=list)
+    anger: List[re.Pattern] = field(default_factory=list)
 
     @classmethod
     def from_file(cls, path: Path | str) -> EmotionLexicon:
-        """Compiles the safety and profanity lists of a lexicon file."""
+        """Compiles the safety, profanity and anger lists of a lexicon file."""
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         return cls(
             safety=cls._compile(data.get("safety", {})),
             profanity=cls._compile(data.get("profanity", {})),
+            anger=cls._compile(data.get("anger", {})),
         )
 
     @staticmethod
@@ -150,9 +187,16 @@ class EmotionLexicon:
         """The profanity found in the text, if any."""
         return self._first(self.profanity, text)
 
+    def anger_match(self, text: str) -> Optional[str]:
+        """The unmistakable word of anger found in the text, if any."""
+        return self._first(self.anger, text)
+
 
 class EmotionModel:
     """The trained textcat plus the lexicons, independent of Rasa."""
+
+    # A label the classifier is not sure enough of -> the milder label it stands for.
+    UNSURE_AS = {Emotion.urgent.value: Emotion.distressed.value}
 
     def __init__(self, nlps: Dict[str, Any], lexicon: EmotionLexicon, thresholds: Dict[str, float]) -> None:
         self.nlps = nlps
@@ -242,16 +286,25 @@ class EmotionModel:
         scores = self.scores(text)
         safety = self.lexicon.safety_match(text)
         if safety:
-            return {"label": "urgent", "score": 1.0, "scores": scores, "source": "safety_lexicon", "match": safety}
+            return {"label": URGENT, "score": 1.0, "scores": scores, "source": "safety_lexicon", "match": safety}
         label, score = NEUTRAL, scores[NEUTRAL]
+        # A label must clear its threshold and beat neutral; the best such label wins.
         candidates = [(scores[name], name) for name in LABELS if name != NEUTRAL
-                      and scores[name] >= self.thresholds.get(name, 0.5)]
+                      and scores[name] >= self.thresholds.get(name, 0.5) and scores[name] > scores[NEUTRAL]]
+        # Danger the classifier is unsure of (no safety phrase, below the urgent bar) is met
+        # gently, as distress with the offer of a person, rather than with the emergency numbers.
+        for unsure, milder in self.UNSURE_AS.items():
+            value = scores[unsure]
+            if self.thresholds.get(milder, 0.5) <= value < self.thresholds.get(unsure, 0.5) and value > scores[NEUTRAL]:
+                candidates.append((value, milder))
         if candidates:
             score, label = max(candidates)
-        profanity = self.lexicon.profanity_match(text)
-        if profanity and label == NEUTRAL:
-            return {"label": "angry", "score": max(scores["angry"], 0.9), "scores": scores,
-                    "source": "profanity", "match": profanity}
+        if label == NEUTRAL:
+            for source, match in (("profanity", self.lexicon.profanity_match(text)),
+                                  ("anger_lexicon", self.lexicon.anger_match(text))):
+                if match:
+                    return {"label": ANGRY, "score": max(scores[ANGRY], 0.9), "scores": scores,
+                            "source": source, "match": match}
         return {"label": label, "score": score, "scores": scores, "source": "classifier"}
 
     def to_disk(self, folder: Path) -> None:
@@ -284,18 +337,31 @@ class EmotionClassifier(GraphComponent):
             "architecture": "bow",
             "epochs": 20,
             "random_seed": 42,
-            # Minimum averaged probability for each non-neutral label, chosen with
-            # scripts/eval_emotion.py together with the neutral sample size below.
-            "thresholds": {"angry": 0.3, "distressed": 0.3, "urgent": 0.4},
-            "intent_overrides": {"urgent": "urgent_help", "angry": "emotion_angry",
-                                 "distressed": "emotion_distressed"},
+            # Minimum averaged probability for each non-neutral label (which must also beat
+            # neutral), chosen with scripts/eval_emotion.py together with the neutral sample
+            # size below. Urgent from the classifier alone sends the emergency numbers, so its
+            # bar is the highest; the safety lexicon needs no score.
+            "thresholds": {Emotion.angry.value: 0.3, Emotion.distressed.value: 0.3, Emotion.urgent.value: 0.6},
+            "intent_overrides": {Emotion.urgent.value: "urgent_help", Emotion.angry.value: "emotion_angry",
+                                 Emotion.distressed.value: "emotion_distressed"},
             "keep_intents": ["request_human", "affirm", "deny", "rate"],
+            # Intents kept when the message names what the citizen asks for: "我要投诉" goes to
+            # the complaint form (which starts with empathy), venting alone gets the offer.
+            "keep_when_named": {},
+            # Intents kept when the message is at least this long: a grievance told in a
+            # sentence or two is a complaint (its form starts with empathy and offers a person);
+            # a short outburst (气死我了) gets the offer.
+            "keep_when_described": {},
             # Intents whose training examples are ordinary requests: a sample of each joins
             # the neutral class, so chit-chat and service requests are not read as emotion.
+            # Asking for a person is no anger: it stays an explicit request.
             "neutral_intents": ["greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "out_of_scope",
-                                "stop", "inform", "faq", "book_appointment", "check_booking", "cancel_booking",
-                                "reschedule_booking", "withdraw_complaint", "rate"],
+                                "unclear", "stop", "inform", "faq", "book_appointment", "check_booking",
+                                "cancel_booking", "reschedule_booking", "withdraw_complaint", "rate",
+                                "continue_task", "request_human"],
             "neutral_examples_per_intent": 15,
+            # FAQ questions are most of what citizens type, in every wording: a larger sample of them.
+            "neutral_examples_of_intent": {"faq": 100},
         }
 
     @staticmethod
@@ -343,7 +409,7 @@ class EmotionClassifier(GraphComponent):
         examples += neutral_intent_examples(
             training_data, self.config.get("neutral_intents") or [],
             int(self.config.get("neutral_examples_per_intent", 0)), {text for text, _ in examples},
-            self.config["random_seed"])
+            self.config["random_seed"], self.config.get("neutral_examples_of_intent"))
         self.model = EmotionModel.train(
             examples, lexicon,
             thresholds=self.config["thresholds"], epochs=self.config["epochs"],
@@ -385,13 +451,26 @@ class EmotionClassifier(GraphComponent):
             self._override_intent(message, emotion)
         return messages
 
+    def _names_intent(self, intent: Optional[str], text: str) -> bool:
+        """Whether the text names the intent in words (keep_when_named)."""
+        words = (self.config.get("keep_when_named") or {}).get(intent) or []
+        normalized = normalize_text(text or "")
+        return any(word in normalized for word in words)
+
+    def _describes(self, intent: Optional[str], text: str) -> bool:
+        """Whether the text is long enough to describe what happened (keep_when_described)."""
+        minimum = (self.config.get("keep_when_described") or {}).get(intent)
+        return minimum is not None and len(normalize_text(text or "")) >= int(minimum)
+
     def _override_intent(self, message: Message, emotion: Dict[str, Any]) -> None:
         """Puts the emotion's intent on top so rules can react to it."""
         override = self.config["intent_overrides"].get(emotion["label"])
         if not override:
             return
         current = (message.get(INTENT) or {}).get("name")
-        if emotion["label"] != "urgent" and current in self.config["keep_intents"]:
+        if emotion["label"] != URGENT and (current in self.config["keep_intents"]
+                                           or self._names_intent(current, message.get(TEXT))
+                                           or self._describes(current, message.get(TEXT))):
             return
         intent = {"name": override, "confidence": 1.0}
         ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != override]

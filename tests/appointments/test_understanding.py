@@ -113,6 +113,20 @@ TABLE = [
     ("跳过", "mobile", {"skip": True, "mobile": None}),
     ("不对，是护照，不是身份证", "day", {"service_id": "passport", "correction": True}),
     ("改成十点", "confirmed", {"start": "10:00", "when_problem": None}),
+    ("上午有事，改成下午", "confirmed", {"part": "afternoon", "correction": True}),
+    ("可以的话帮我约上，曹明亮", None, {"name": "曹明亮"}),
+    ("明儿下午四点 个税退税", None, {"day": "2026-11-19", "start": "16:00"}),
+    ("九点太早了赶不过来，弄成十点半吧", "confirmed", {"start": "10:30", "correction": True}),
+    ("想预哟个去台弯的通行证，下周五下午三点半", None, {"service_id": "taiwan_permit", "day": "2026-11-27",
+                                         "start": "15:30"}),
+    ("给娃上户口，11月23号上午十一点半，孩子他爸雷振宇 15127930684", None,
+     {"service_id": "newborn", "day": "2026-11-23", "start": "11:30", "name": "雷振宇", "mobile": "15127930684"}),
+    ("下周一早上九点 去台湾的通行证 约一个 谈丽君 18762053419", None,
+     {"service_id": "taiwan_permit", "day": "2026-11-23", "start": "09:00", "name": "谈丽君"}),
+    ("今天下午还能约营业执照吗，两点…不对，三点吧，我叫马超 17756230914", None,
+     {"day": "2026-11-18", "start": "15:00", "name": "马超"}),
+    ("明天上午不行了，换到后天下午三点", "confirmed", {"day": "2026-11-20", "start": "15:00"}),
+    ("下周一上午去不了，挪到下周二上午", "confirmed", {"day": "2026-11-24", "part": "morning"}),
 ]
 
 

@@ -127,10 +127,10 @@ async def test_the_opening_message_fills_everything_it_says() -> None:
     assert said == ["utter_appointment_slot_chosen"] and "09:00" in messages[0]["slot_label"]
 
 
-async def test_day_with_time_fills_both_silently() -> None:
+async def test_day_with_time_fills_both_and_says_what_is_held() -> None:
     slots, said, _ = await say("下周三上午十点", {"appointment_service": "passport"}, asked="day")
     assert (slots["appointment_day"], slots["appointment_start"]) == ("2026-11-25", "10:00")
-    assert slots["appointment_label"] == "11月25日（周三）10:00-10:30" and said == []
+    assert slots["appointment_label"] == "11月25日（周三）10:00-10:30" and said == ["utter_appointment_slot_chosen"]
     assert slots["requested_slot"] == "appointment_name"
 
 
@@ -219,9 +219,10 @@ async def test_an_answer_misread_by_nlu_is_still_an_answer_and_gibberish_never_c
 
 
 async def test_the_service_can_be_corrected_mid_form_and_a_time_alone_is_on_the_chosen_day() -> None:
+    # The corrected service keeps the chosen time when its windows have it free.
     slots, _, _ = await say("不对，是护照", {"appointment_service": "id_card", "appointment_day": "2026-11-26",
                                          "appointment_start": "13:30"}, intent="deny", asked="name")
-    assert slots["appointment_service"] == "passport" and slots["appointment_start"] is None
+    assert slots["appointment_service"] == "passport" and slots["appointment_start"] == "13:30"
     at_ten, _, _ = await say("改成十点", {**BOOKED, "appointment_day": "2026-11-19"}, asked="confirmed")
     assert (at_ten["appointment_day"], at_ten["appointment_start"]) == ("2026-11-19", "10:00")
     polite, _, _ = await say("不约了，谢谢", BOOKED, intent="stop", asked="confirmed")
@@ -363,3 +364,34 @@ async def test_a_new_time_is_asked_only_when_rescheduling() -> None:
         asked = await form.required_slots(slots, CollectingDispatcher(), tracker({"booking_operation": operation}),
                                           DOMAIN)
         assert "reschedule_when" not in asked
+
+
+CONFIRMING = {"appointment_service": "passport", "appointment_service_name": "普通护照", "appointment_day": "2026-11-19",
+              "appointment_start": "15:00", "appointment_label": "11月19日（周四）15:00-15:30",
+              "appointment_part": None, "appointment_name": "张伟", "appointment_mobile": "13812345678"}
+
+
+async def test_moving_the_day_at_the_read_back_keeps_the_time() -> None:
+    slots, _, _ = await say("明天去不了 换成下周一吧 时间不变", CONFIRMING, asked="confirmed")
+    assert (slots["appointment_day"], slots["appointment_start"]) == ("2026-11-23", "15:00")
+    assert slots["requested_slot"] == "appointment_confirmed" and slots["appointment_confirmed"] is None
+
+
+async def test_the_part_after_gai_cheng_is_the_one_meant() -> None:
+    slots, _, _ = await say("上午有事，改成下午", {**CONFIRMING, "appointment_start": "09:00",
+                                             "appointment_label": "11月19日（周四）09:00-09:30"}, asked="confirmed")
+    assert slots["appointment_start"] >= "13:30"
+
+
+async def test_a_time_in_the_lunch_break_keeps_the_day_for_the_next_answer() -> None:
+    slots, said, _ = await say("明天中午12点半", {"appointment_service": "passport"}, asked="day")
+    assert slots["appointment_day"] == "2026-11-19" and slots["appointment_start"] is None
+    assert said == ["utter_appointment_alternatives_ask"]
+    later, _, _ = await say("那就下午一点半吧", {"appointment_service": "passport", "appointment_day": "2026-11-19"},
+                            asked="start")
+    assert (later["appointment_day"], later["appointment_start"]) == ("2026-11-19", "13:30")
+
+
+async def test_asking_why_the_mobile_is_needed_gets_the_reason() -> None:
+    slots, said, _ = await say("为什么要手机号？", {**CONFIRMING, "appointment_mobile": None}, intent="faq", asked="mobile")
+    assert said == ["utter_appointment_mobile_required"] and slots["requested_slot"] == "appointment_mobile"

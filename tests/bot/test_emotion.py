@@ -10,12 +10,15 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.components.emotion import (
+    LABELS,
     EmotionClassifier,
     EmotionLexicon,
     EmotionModel,
     neutral_intent_examples,
     read_examples,
+    read_grouped_examples,
 )
+from handoff.vocabulary import Emotion
 
 ROOT = Path(__file__).resolve().parents[2]
 LEXICON = ROOT / "bot" / "emotion" / "lexicon.yml"
@@ -82,7 +85,10 @@ def test_safety_phrases_are_urgent(lexicon: EmotionLexicon, text: str) -> None:
 
 @pytest.mark.parametrize("text", ["身份证丢了怎么补办", "我妈的身份证丢了怎么办", "孩子的出生证明丢了",
                                   "老人去世了死亡证明在哪开", "我要投诉窗口工作人员", "护照能加急吗",
-                                  "打我电话就行", "我爸的医保卡找不到了", "帮我预约下周三上午"])
+                                  "打我电话就行", "我爸的医保卡找不到了", "帮我预约下周三上午",
+                                  # Misconduct, out of scope and everyday requests are no danger to anyone.
+                                  "举报一下，有人在大厅门口收钱帮插队", "工作人员索要好处费", "帮我写一篇作文",
+                                  "给我讲个笑话", "我要开一个纳税证明", "压力太大了，压得我喘不过气"])
 def test_ordinary_questions_are_not_safety_cases(lexicon: EmotionLexicon, text: str) -> None:
     assert lexicon.safety_match(text) is None, text
 
@@ -98,12 +104,15 @@ def test_profanity_is_angry_but_a_mothers_card_is_not(lexicon: EmotionLexicon) -
     assert lexicon.profanity_match("真他妈的受不了")
     assert lexicon.profanity_match("垃圾系统")
     assert lexicon.profanity_match("我妈的社保卡丢了") is None
+    assert lexicon.profanity_match("孩子可以跟妈妈的户口吗") is None
+    assert lexicon.profanity_match("爸妈的房子想过户给我") is None
+    assert lexicon.profanity_match("他妈的又不给办")
 
 
 def test_tiny_model_predicts_labels_with_scores(tiny_model: EmotionModel) -> None:
     result = tiny_model.predict("气死我了，你们这什么破服务")
     assert result["label"] == "angry"
-    assert set(result["scores"]) == {"neutral", "angry", "distressed", "urgent"}
+    assert set(result["scores"]) == {emotion.value for emotion in Emotion}
     assert abs(sum(result["scores"].values()) - 1.0) < 0.01
     assert tiny_model.predict("公积金怎么提取")["label"] == "neutral"
 
@@ -205,3 +214,68 @@ def test_neutral_sample_takes_listed_intents_only_capped_and_stable():
     assert first == again and len(first) == 4
     assert all(label == "neutral" and text.startswith("你好") for text, label in first)
     assert neutral_intent_examples(data, ["stop"], 4, set(), seed=42) == []
+
+
+def test_the_labels_are_the_shared_vocabulary() -> None:
+    assert LABELS == tuple(emotion.value for emotion in Emotion)
+    for name in ("train.yml", "heldout.yml"):
+        assert {label for _, label in read_examples(ROOT / "bot" / "emotion" / name)} == set(LABELS)
+
+
+def test_comment_lines_and_groups_in_emotion_data(tmp_path: Path) -> None:
+    path = tmp_path / "data.yml"
+    path.write_text('emotions:\n  - label: neutral\n    group: everyday\n    examples: |\n      # a comment\n'
+                    '      - 我要办社保卡\n  - label: angry\n    examples: |\n      - 气死我了\n', encoding="utf-8")
+    assert read_grouped_examples(path) == [("我要办社保卡", "neutral", "everyday"), ("气死我了", "angry", "angry")]
+
+
+class FixedScores(EmotionModel):
+    """The decision rule on given class probabilities, without a trained textcat."""
+
+    def __init__(self, lexicon: EmotionLexicon, scores: dict) -> None:
+        super().__init__({}, lexicon, {"angry": 0.3, "distressed": 0.3, "urgent": 0.5})
+        self.fixed = scores
+
+    def scores(self, text: str) -> dict:
+        return dict(self.fixed)
+
+
+def test_a_label_below_the_neutral_probability_is_neutral(lexicon: EmotionLexicon) -> None:
+    model = FixedScores(lexicon, {"neutral": 0.5, "angry": 0.35, "distressed": 0.1, "urgent": 0.05})
+    assert model.predict("我要开一个纳税证明")["label"] == "neutral"
+    model.fixed = {"neutral": 0.3, "angry": 0.55, "distressed": 0.1, "urgent": 0.05}
+    assert model.predict("我要开一个纳税证明")["label"] == "angry"
+
+
+def test_danger_the_classifier_is_unsure_of_is_met_as_distress(lexicon: EmotionLexicon) -> None:
+    model = FixedScores(lexicon, {"neutral": 0.2, "angry": 0.05, "distressed": 0.3, "urgent": 0.45})
+    result = model.predict("拜托你们了，这是我最后的希望")
+    assert result["label"] == "distressed" and result["source"] == "classifier"
+    model.fixed = {"neutral": 0.1, "angry": 0.05, "distressed": 0.15, "urgent": 0.7}
+    assert model.predict("我一个人在天台边上")["label"] == "urgent"
+    model.fixed = {"neutral": 0.6, "angry": 0.05, "distressed": 0.05, "urgent": 0.3}
+    assert model.predict("帮我写一篇作文")["label"] == "neutral"
+
+
+def test_a_named_complaint_keeps_its_form_but_venting_gets_the_offer(component_config: dict,
+                                                                    loaded: EmotionClassifier) -> None:
+    loaded.config = {**component_config, "keep_when_named": {"file_complaint": ["投诉", "举报"]}}
+    try:
+        named = _message("气死我了，你们这什么破服务，我要投诉", intent="file_complaint")
+        loaded.process([named])
+        venting = _message("气死我了，你们这什么破服务", intent="file_complaint")
+        loaded.process([venting])
+    finally:
+        loaded.config = component_config
+    assert named.get("intent")["name"] == "file_complaint"
+    assert named.get("emotion")["label"] == "angry"
+    assert venting.get("intent")["name"] == "emotion_angry"
+    assert [entry["name"] for entry in venting.get("intent_ranking")][:2] == ["emotion_angry", "file_complaint"]
+
+
+def test_words_of_anger_make_a_question_angry_without_counting_as_profanity(lexicon: EmotionLexicon) -> None:
+    model = FixedScores(lexicon, {"neutral": 0.8, "angry": 0.1, "distressed": 0.05, "urgent": 0.05})
+    result = model.predict("气死了，护照要带什么材料啊")
+    assert result["label"] == "angry" and result["source"] == "anger_lexicon"
+    assert model.predict("护照要带什么材料")["label"] == "neutral"
+    assert lexicon.anger_match("我妈的社保卡丢了") is None

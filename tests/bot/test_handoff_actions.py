@@ -3,15 +3,27 @@
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
+import yaml
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import ActionExecuted, ActiveLoop, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.handoff import ActionHandoff, ActionStoreRating
+from bot.actions.handoff import (
+    NOTES_FILE,
+    ActionAfterOffer,
+    ActionHandoff,
+    ActionNotUnderstood,
+    ActionOfferPerson,
+    ActionStoreRating,
+)
 from bot.actions.service_client import ServiceClient
+from handoff.vocabulary import Emotion
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class RecordingService:
@@ -77,11 +89,40 @@ def bot(text: str) -> Dict[str, Any]:
     return {"event": "bot", "text": text, "timestamp": 1767225601.0}
 
 
-def tracker_of(events: List[Dict[str, Any]], slots: Dict[str, Any] | None = None) -> Tracker:
+def action(name: str) -> Dict[str, Any]:
+    """An action event."""
+    return {"event": "action", "name": name, "timestamp": 1767225601.0}
+
+
+def tracker_of(events: List[Dict[str, Any]], slots: Dict[str, Any] | None = None,
+               active_loop: Dict[str, Any] | None = None) -> Tracker:
     """A tracker whose latest message is the last user event."""
     latest = next(e for e in reversed(events) if e["event"] == "user")
     message = {**latest["parse_data"], "metadata": latest.get("metadata", {})}
-    return Tracker("conv-42", slots or {}, message, events, False, None, None, "action_listen")
+    return Tracker("conv-42", slots or {}, message, events, False, None, active_loop, "action_listen")
+
+
+def load_domain() -> Dict[str, Any]:
+    """The responses of the core domain and the handoff fragment, as the action server receives them."""
+    responses: Dict[str, Any] = {}
+    for path in (ROOT / "domain.yml", ROOT / "bot" / "domain" / "handoff.yml"):
+        responses.update(yaml.safe_load(path.read_text(encoding="utf-8"))["responses"])
+    return {"responses": responses}
+
+
+DOMAIN = load_domain()
+
+
+def text_of(response: str) -> str:
+    """The (only) wording of a response."""
+    return DOMAIN["responses"][response][0]["text"]
+
+
+async def run_action(action_class: Any, tracker: Tracker) -> tuple[CollectingDispatcher, list]:
+    """Runs an action that does not call the service."""
+    dispatcher = CollectingDispatcher()
+    events = await action_class().run(dispatcher, tracker, DOMAIN)
+    return dispatcher, events
 
 
 ANGRY = {"label": "angry", "score": 0.91, "scores": {"neutral": 0.05, "angry": 0.91, "distressed": 0.03,
@@ -147,15 +188,6 @@ async def test_anger_in_a_recent_turn_makes_the_request_emotional(service: Recor
     assert body["emotion"]["label"] == "angry"
     assert "愤怒" in body["note"]
     assert body["channel"] == "api"
-
-
-async def test_offer_policy_asks_before_queueing(service: RecordingService, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HANDOFF_EMOTION_POLICY", "offer")
-    tracker = tracker_of([user("气死我了", "emotion_angry", 1.0, ANGRY)])
-    dispatcher, events = await run_handoff(service.url, tracker)
-    assert service.requests == []
-    assert dispatcher.messages[0]["response"] == "utter_offer_handoff"
-    assert events == []
 
 
 async def test_two_misses_then_the_offer_button_is_complex(service: RecordingService) -> None:
@@ -276,3 +308,153 @@ async def test_handoff_during_a_form_closes_the_form(service: RecordingService) 
                       events_in, False, None, {"name": "appointment_form"}, "action_listen")
     _, events = await run_handoff(service.url, tracker)
     assert events[-2:] == [ActiveLoop(None), SlotSet("requested_slot", None)]
+
+
+def ranked(text: str, override: str, original: str, emotion: Dict[str, Any]) -> Dict[str, Any]:
+    """An upset message as the emotion component leaves it: its intent on top, the NLU's below."""
+    event = user(text, override, 1.0, emotion, {"channel": "web"})
+    event["parse_data"]["intent_ranking"] = [{"name": override, "confidence": 1.0},
+                                             {"name": original, "confidence": 0.93},
+                                             {"name": "greet", "confidence": 0.01}]
+    return event
+
+
+DISTRESSED = {"label": "distressed", "score": 0.7, "scores": {"neutral": 0.1, "angry": 0.1, "distressed": 0.7,
+                                                              "urgent": 0.1}, "source": "classifier"}
+
+
+async def test_anger_gets_one_message_offering_a_person_a_complaint_or_carrying_on() -> None:
+    dispatcher, events = await run_action(ActionOfferPerson, tracker_of([
+        ranked("我要开个纳税证明，你们这破系统气死我了", "emotion_angry", "faq", ANGRY)]))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_empathy_offer_angry"]
+    assert events == []
+    buttons = DOMAIN["responses"]["utter_empathy_offer_angry"][0]["buttons"]
+    assert [b["payload"] for b in buttons] == ["/request_human", "/choose_complaint", "/continue_task"]
+    assert [b["title"] for b in buttons] == ["转人工", "我要投诉", "继续办理"]
+
+
+async def test_distress_gets_the_gentle_offer_and_never_the_same_words_twice() -> None:
+    dispatcher, _ = await run_action(ActionOfferPerson, tracker_of([
+        ranked("我真的不知道该怎么办了", "emotion_distressed", "faq", DISTRESSED)]))
+    assert dispatcher.messages[0]["response"] == "utter_empathy_offer_distressed"
+    dispatcher, _ = await run_action(ActionOfferPerson, tracker_of([
+        ranked("我真的不知道该怎么办了", "emotion_distressed", "faq", DISTRESSED), action("action_offer_person"),
+        bot(text_of("utter_empathy_offer_distressed")),
+        ranked("我还是好乱", "emotion_distressed", "nlu_fallback", DISTRESSED)]))
+    assert dispatcher.messages[0]["response"] == "utter_empathy_offer_distressed_again"
+
+
+def offered(upset: Dict[str, Any], button: str, intent: str) -> List[Dict[str, Any]]:
+    """The upset message, the offer, and the button the citizen pressed."""
+    return [action("action_listen"), upset, action("action_offer_person"), bot(text_of("utter_empathy_offer_angry")),
+            action("action_listen"), user(button, intent, 1.0)]
+
+
+async def test_the_complaint_button_replays_the_upset_words_as_a_complaint() -> None:
+    upset = ranked("你们这什么破系统，气死我了", "emotion_angry", "file_complaint", ANGRY)
+    dispatcher, events = await run_action(ActionAfterOffer, tracker_of(offered(upset, "/choose_complaint",
+                                                                                "choose_complaint")))
+    assert dispatcher.messages == []
+    assert events[:3] == [UserUtteranceReverted(), UserUtteranceReverted(), ActionExecuted("action_listen")]
+    replay = events[3]
+    assert replay["event"] == "user" and replay["text"] == "你们这什么破系统，气死我了"
+    assert replay["parse_data"]["intent"] == {"name": "file_complaint", "confidence": 1.0}
+    assert [r["name"] for r in replay["parse_data"]["intent_ranking"]] == ["file_complaint", "greet"]
+    # The complaint form sees the citizen's mood and channel.
+    assert replay["parse_data"]["emotion"]["label"] == "angry"
+    assert replay["metadata"] == {"channel": "web"}
+
+
+async def test_carrying_on_replays_what_the_citizen_asked_before_the_anger() -> None:
+    upset = ranked("我要开个纳税证明，你们这破系统气死我了", "emotion_angry", "faq", ANGRY)
+    _, events = await run_action(ActionAfterOffer, tracker_of(offered(upset, "/continue_task", "continue_task")))
+    assert events[:3] == [UserUtteranceReverted(), UserUtteranceReverted(), ActionExecuted("action_listen")]
+    assert events[3]["parse_data"]["intent"]["name"] == "faq"
+    assert events[3]["text"] == "我要开个纳税证明，你们这破系统气死我了"
+
+
+async def test_carrying_on_resumes_the_form_under_way() -> None:
+    upset = ranked("怎么又要填，烦死了", "emotion_angry", "inform", ANGRY)
+    tracker = tracker_of(offered(upset, "/continue_task", "continue_task"), active_loop={"name": "appointment_form"})
+    _, events = await run_action(ActionAfterOffer, tracker)
+    assert events == [UserUtteranceReverted(), UserUtteranceReverted(), FollowupAction("appointment_form")]
+
+
+async def test_carrying_on_with_nothing_under_way_asks_what_to_do() -> None:
+    upset = ranked("气死我了", "emotion_angry", "nlu_fallback", ANGRY)
+    dispatcher, events = await run_action(ActionAfterOffer, tracker_of(offered(upset, "/continue_task",
+                                                                                "continue_task")))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_continue_prompt"]
+    assert events == []
+
+
+async def test_a_complaint_button_without_an_offer_before_it_opens_an_empty_complaint() -> None:
+    _, events = await run_action(ActionAfterOffer, tracker_of([user("/choose_complaint", "choose_complaint", 1.0)]))
+    assert events[0] == ActionExecuted("action_listen")
+    assert events[1]["text"] == "我要投诉" and events[1]["parse_data"]["intent"]["name"] == "file_complaint"
+
+
+async def test_first_miss_asks_again_the_second_offers_a_person_and_none_repeats() -> None:
+    first = [action("action_listen"), user("阿巴阿巴", "unclear", 0.9)]
+    dispatcher, events = await run_action(ActionNotUnderstood, tracker_of(first))
+    assert dispatcher.messages[0]["response"] == "utter_not_understood"
+    assert events == [SlotSet("faq_miss_count", 1.0), FollowupAction("action_listen")]
+
+    second = [*first, action("action_not_understood"), bot(text_of("utter_not_understood")),
+              action("action_listen"), user("嗯嗯那个东西", "unclear", 0.8)]
+    dispatcher, events = await run_action(ActionNotUnderstood, tracker_of(second))
+    assert dispatcher.messages[0]["response"] == "utter_not_understood_offer"
+    assert "/request_human" in [b["payload"] for b in DOMAIN["responses"]["utter_not_understood_offer"][0]["buttons"]]
+    assert events == [SlotSet("faq_miss_count", 2.0), FollowupAction("action_listen")]
+
+    third = [*second, action("action_not_understood"), bot(text_of("utter_not_understood_offer")),
+             action("action_listen"), user("就是那个啥", "unclear", 0.8)]
+    dispatcher, _ = await run_action(ActionNotUnderstood, tracker_of(third))
+    assert dispatcher.messages[0]["response"] == "utter_not_understood_offer_again"
+    texts = [text_of("utter_not_understood"), text_of("utter_not_understood_offer"),
+             text_of("utter_not_understood_offer_again")]
+    assert len(set(texts)) == 3
+
+
+async def test_misses_count_across_the_faq_fallback_and_a_bare_yes() -> None:
+    events_in = [user("阿巴", "nlu_fallback", 0.3), action("action_clarify"), bot(text_of("utter_rephrase")),
+                 user("嗯嗯", "affirm", 0.9), action("utter_affirm_ack"), bot("好的。"),
+                 user("嗯", "affirm", 0.9)]
+    dispatcher, events = await run_action(ActionNotUnderstood, tracker_of(events_in))
+    assert dispatcher.messages[0]["response"] == "utter_not_understood_offer"
+    assert events == [SlotSet("faq_miss_count", 3.0), FollowupAction("action_listen")]
+    # A first miss right after the FAQ's rephrase request does not say the same thing again.
+    dispatcher, _ = await run_action(ActionNotUnderstood, tracker_of([
+        user("社保卡怎么补", "faq", 0.9), action("action_answer_faq"), bot(text_of("utter_rephrase")),
+        user("哈哈", "unclear", 0.9)]))
+    assert dispatcher.messages[0]["response"] == "utter_not_understood"
+
+
+async def test_the_offer_button_after_two_misses_is_complex_without_the_faq_count(service: RecordingService) -> None:
+    tracker = tracker_of([
+        user("阿巴阿巴", "unclear", 0.9), action("action_not_understood"), bot(text_of("utter_not_understood")),
+        user("就是那个啥", "unclear", 0.9), action("action_not_understood"),
+        bot(text_of("utter_not_understood_offer")), user("/request_human", "request_human", 1.0),
+    ])
+    await run_handoff(service.url, tracker)
+    body = service.requests[0]["body"]
+    assert body["reason"] == "complex"
+    assert "连续2次未被理解" in body["note"]
+
+
+async def test_the_person_button_after_the_offer_is_emotional_and_rewound_turns_are_left_out(
+        service: RecordingService) -> None:
+    upset = ranked("你们这什么破服务", "emotion_angry", "faq", ANGRY)
+    events_in = [*offered(upset, "/continue_task", "continue_task"), action("action_after_offer"),
+                 {"event": "rewind"}, {"event": "rewind"}, action("action_listen"),
+                 user("你们这什么破服务", "faq", 1.0, ANGRY), action("action_answer_faq"), bot("……"),
+                 action("action_listen"), user("/request_human", "request_human", 1.0)]
+    await run_handoff(service.url, tracker_of(events_in))
+    body = service.requests[0]["body"]
+    assert body["reason"] == "emotional"
+    assert [turn["text"] for turn in body["turns"]] == ["你们这什么破服务", "/request_human"]
+
+
+def test_every_emotion_label_has_a_note_for_the_agent() -> None:
+    notes = yaml.safe_load(NOTES_FILE.read_text(encoding="utf-8"))["emotions"]
+    assert set(notes) == {emotion.value for emotion in Emotion}

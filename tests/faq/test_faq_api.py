@@ -46,6 +46,34 @@ def test_traditional_characters_and_colloquial_short_questions(
     assert ask(client, internal_headers, "公积金提取要啥材料")["entry_id"] == "housing_fund_withdrawal_materials"
 
 
+@pytest.mark.parametrize(("text", "entry_id"), [
+    # The usability report: each went to another entry, or to a clarification without it.
+    ("房产证丢了怎么补", "real_estate_replace"),
+    ("转学手续怎么办", "school_enrollment_transfer"),
+    ("60岁以上有什么优待", "elderly_benefits_transport"),
+    ("老年卡丢了怎么补", "elderly_benefits_card"),
+    ("门诊慢特病怎么申请", "medical_insurance_chronic"),
+])
+def test_one_entry_clearly_meant_is_answered(client: TestClient, internal_headers: dict[str, str],
+                                             text: str, entry_id: str) -> None:
+    reply = ask(client, internal_headers, text)
+    assert (reply["status"], reply["entry_id"]) == ("answered", entry_id)
+
+
+def test_a_mistyped_service_name_and_a_qualifier(client: TestClient, internal_headers: dict[str, str]) -> None:
+    # 社宝卡 (a pinyin keyboard's homophone) is 社保卡; 外地户口 is who asks, not the 户口 service.
+    assert ask(client, internal_headers, "社宝卡丢了怎么补办")["entry_id"] == "social_security_card_loss"
+    assert ask(client, internal_headers, "外地户口能在这里办护照吗")["service"] == "passport"
+
+
+def test_phone_numbers_in_a_question_do_not_count_as_words(
+        client: TestClient, internal_headers: dict[str, str]) -> None:
+    plain = ask(client, internal_headers, "我手机能办低温补贴吗")
+    for number in ("13812345678", "13800008000"):
+        reply = ask(client, internal_headers, f"我手机{number}能办低温补贴吗")
+        assert (reply["status"], reply["confidence"]) == (plain["status"], plain["confidence"])
+
+
 def test_low_confidence_asks_with_three_candidates(client: TestClient, internal_headers: dict[str, str]) -> None:
     reply = ask(client, internal_headers, "社保")
     assert reply["status"] == "clarify"

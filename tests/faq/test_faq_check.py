@@ -95,6 +95,11 @@ def test_main_prints_each_problem_and_fails(faq_dir: Path, capsys: pytest.Captur
     assert "1 problem(s)" in output
 
 
+def test_qualifiers_must_be_texts(faq_dir: Path) -> None:
+    edit(faq_dir / "catalogue.yml", "    qualifiers: [外地户口,", "    qualifiers: [[外地], 外地户口,")
+    assert "catalogue.yml: service 'hukou': field 'qualifiers' must be a list of texts" in messages(faq_dir)
+
+
 def test_an_entry_may_answer_several_aspects_but_only_known_ones(faq_dir: Path) -> None:
     edit(faq_dir / "entries" / "passport.yml", "service: passport\n    aspect: fee",
          "service: passport\n    aspect: [fee, time]")

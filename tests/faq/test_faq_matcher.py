@@ -52,3 +52,22 @@ def test_each_fold_holds_out_one_variant_per_entry() -> None:
         assert len(held_out) == len(entries)
         questions = {entry.id: set(entry.questions) for entry in training}
         assert all(question not in questions[entry_id] for entry_id, question in held_out)
+
+
+def test_a_three_character_name_with_its_middle_character_mistyped_is_read_as_the_name() -> None:
+    reading = matcher().read("公基金怎么提取")
+    assert reading.named_services == ("housing_fund_withdrawal",)
+    assert matcher().read("身分证过期了换新的").named_services == ("id_card",)
+    # Not when a name already covers the characters, nor when the typed word is a word of its own.
+    assert matcher().correct_typos("准生证怎么办") == "准生证怎么办"
+    assert matcher().correct_typos("社保卡怎么办") == "社保卡怎么办"
+
+
+def test_a_qualifier_names_no_service_nor_the_aliases_inside_it() -> None:
+    assert matcher().read("外地户口的老人坐公交免费吗").named_services == ("elderly_benefits",)
+    assert matcher().read("外地户口怎么迁户口").named_services == ("hukou",)
+
+
+def test_long_numbers_are_no_words() -> None:
+    assert matcher().read("我手机13800008000能办护照吗").cleaned == matcher().read("我手机能办护照吗").cleaned.replace(
+        "我手机能", "我手机 能")

@@ -13,6 +13,7 @@ from handoff import service as handoff_service
 from handoff.enums import StaffRole
 from handoff.models import Agent
 from handoff.settings import HandoffSettings
+from handoff.vocabulary import Emotion
 from service.settings import Settings
 from tests.support import as_citizen
 
@@ -62,18 +63,21 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
     return str(client.get("/api/handoff/me").json()["csrf_token"])
 
 
+ANGRY, NEUTRAL = Emotion.angry.value, Emotion.neutral.value
+
+
 def ticket_body(conversation_id: str, reason: str = "explicit", **extra: Any) -> dict[str, Any]:
     """A handoff request as the bot's action sends it."""
     body: dict[str, Any] = {
         "conversation_id": conversation_id, "reason": reason,
-        "emotion": {"label": "anger", "score": 0.91, "scores": {"anger": 0.91, "neutral": 0.09}},
+        "emotion": {"label": ANGRY, "score": 0.91, "scores": {ANGRY: 0.91, NEUTRAL: 0.09}},
         "turns": [
-            {"text": "公积金怎么提取", "intent": "faq_housing_fund", "confidence": 0.42, "emotion": "neutral",
+            {"text": "公积金怎么提取", "intent": "faq_housing_fund", "confidence": 0.42, "emotion": NEUTRAL,
              "timestamp": 1700000000.0},
-            {"text": "我说的是公积金提取！！", "intent": "nlu_fallback", "confidence": 0.31, "emotion": "anger",
+            {"text": "我说的是公积金提取！！", "intent": "nlu_fallback", "confidence": 0.31, "emotion": ANGRY,
              "timestamp": 1700000010.0},
             {"text": "我的电话13812345678，身份证110101199003071234", "intent": "nlu_fallback",
-             "confidence": 0.2, "emotion": "anger", "timestamp": 1700000020.0},
+             "confidence": 0.2, "emotion": ANGRY, "timestamp": 1700000020.0},
         ],
         "slots": {"current_service": "公积金提取", "mobile": "13812345678", "id_number": "110101199003071234"},
         "channel": "web", "note": None,

@@ -10,7 +10,12 @@ from tests.support import as_citizen
     ({"reason": "bored"}, "reason"),
     ({"conversation_id": "../../etc"}, "conversation_id"),
     ({"conversation_id": "x" * 65}, "conversation_id"),
-    ({"emotion": {"label": "anger", "score": 7}}, "emotion"),
+    ({"emotion": {"label": "angry", "score": 7}}, "emotion"),
+    # One spelling of the labels (handoff.vocabulary): the service's old "anger" is refused.
+    ({"emotion": {"label": "anger", "score": 0.9}}, "emotion"),
+    ({"emotion": {"label": "angry", "score": 0.9, "scores": {"fury": 0.9}}}, "emotion"),
+    ({"turns": [{"text": "x", "emotion": "distress"}]}, "turns"),
+    ({"turns": [{"text": "x", "emotion": {"label": "anger", "score": 0.9}}]}, "turns"),
     ({"turns": [{"text": "x" * 2001}]}, "turns"),
     ({"turns": [{"confidence": -1}]}, "turns"),
     ({"turns": [{}] * 201}, "turns"),

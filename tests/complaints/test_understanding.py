@@ -1,0 +1,61 @@
+"""Everything a complaint message says, found in any order: sentences as citizens type them."""
+
+import pytest
+
+from complaints.understanding import understand
+
+MIN_CHARS, MAX_CHARS = 6, 500
+
+
+def read(text: str, asked: str | None = None) -> dict:
+    return understand(text, asked=asked, min_chars=MIN_CHARS, max_chars=MAX_CHARS).as_dict()
+
+
+# (message, what was asked, expected parts)
+TABLE = [
+    ("我要投诉，今天下午在社保窗口排了两个小时队，工作人员一直在玩手机，我电话13812345678", None,
+     {"location": "社保窗口，今天下午", "mobile": "13812345678",
+      "description": "今天下午在社保窗口排了两个小时队，工作人员一直在玩手机"}),
+    ("二楼厕所太脏了，一直没人打扫，我要反映一下", None, {"location": "二楼厕所"}),
+    ("有人在大厅门口收钱帮插队", None, {"location": "大厅门口", "category": "fees_integrity"}),
+    ("电梯坏了一上午没人修", None, {"location": "电梯"}),
+    ("两个窗口说法不一样，白跑了", None, {"location": None}),
+    ("你们窗口的人太过分了！！骂人！我要投诉！", None, {"location": None}),
+    # Bare answers to the place question.
+    ("一楼", "location", {"location": "一楼", "found": ["location"]}),
+    ("地点一楼大厅", "location", {"location": "一楼大厅"}),
+    ("3楼医保窗口，昨天下午三点", "location", {"location": "3楼医保窗口，昨天下午三点"}),
+    ("不知道，记不清是几楼了", "location", {"location": None, "skip": True}),
+    ("跳过", "location", {"skip": True, "found": []}),
+    ("算了，不投诉了", "location", {"location": None, "found": []}),
+    ("地点不清楚，记不得哪个窗口了", "location", {"skip": True, "location": None}),
+    # A correction at the read-back names the field and gives the new value.
+    ("等等，地点说错了，税务在三楼，是三楼的税务窗口", "confirmed",
+     {"location": "三楼税务窗口", "correction": True, "correction_target": "location"}),
+    ("号码错了，是13607716245", "confirmed", {"mobile": "13607716245", "correction_target": "contact"}),
+    # Anonymous, and a contact given as a bare answer.
+    ("匿名吧", "contact", {"anonymous": True, "found": ["contact"]}),
+    ("13912345678", "contact", {"mobile": "13912345678", "description": None}),
+]
+
+
+@pytest.mark.parametrize(("text", "asked", "expected"), TABLE, ids=[row[0] for row in TABLE])
+def test_every_detail_is_found(text: str, asked: str | None, expected: dict) -> None:
+    found = read(text, asked)
+    assert {key: found[key] for key in expected} == expected
+
+
+def test_a_detail_told_later_is_added_to_what_happened() -> None:
+    told = "有人在大厅门口收钱帮插队"
+    later = understand("今天早上九点多看到的，我不想留电话，匿名吧", asked="contact", min_chars=MIN_CHARS,
+                       max_chars=MAX_CHARS, known_description=told)
+    assert later.description.startswith(told) and "九点多" in later.description and later.anonymous
+    again = understand("其实是在二楼，有人收钱帮人插队，我亲眼看到的", asked="description", min_chars=MIN_CHARS,
+                       max_chars=MAX_CHARS, known_description=told)
+    assert not again.description.startswith(told)
+
+
+def test_a_time_told_later_is_added_to_the_place() -> None:
+    later = understand("今天早上九点多看到的，我不想留电话，匿名吧", asked="contact", min_chars=MIN_CHARS,
+                       max_chars=MAX_CHARS, known_description="有人在大厅门口收钱帮插队", known_location="大厅门口")
+    assert later.location == "大厅门口，今天早上九点"
