@@ -9,7 +9,7 @@ what was asked only decides how a bare answer ("王强", "下午") is read.
 
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from appointments.dateparse import ParsedWhen, is_past, parse_when
@@ -31,10 +31,16 @@ SKIP = re.compile(r"^\s*(跳过|不想留|不留|不方便|不给|没有|不知�
 # Typing slips citizens make in service names (身分证, 社报卡); read as meant before matching.
 _TYPO_WORDS = {"身分证": "身份证", "社报卡": "社保卡", "社宝卡": "社保卡", "户囗": "户口", "护朝": "护照", "驾照证": "驾驶证",
                "营业执造": "营业执照", "公基金": "公积金", "不动产登计": "不动产登记", "预月": "预约", "预釣": "预约",
-               "預約": "预约", "预哟": "预约", "台弯": "台湾", "护找": "护照", "身fen证": "身份证"}
+               "預約": "预约", "预哟": "预约", "台弯": "台湾", "护找": "护照", "身fen证": "身份证",
+               "社保咔": "社保卡", "无犯醉": "无犯罪", "公鸡金": "公积金", "带款": "贷款", "房本": "房产证"}
 NEGATED = re.compile(r"不是[^，,。.！!？?]{1,12}")
+# "晚半个小时", "往后推一天", "提前一个小时": a move from the chosen time.
+SHIFT = re.compile(r"(?:(?P<later>晚|推迟|往后推|往后挪|延后|推后|再晚)|(?P<earlier>早|提前|往前挪|往前提))\s*(?:个)?\s*"
+                   r"(?P<amount>半|一|两|二|三|[0-9]+)\s*(?:个)?\s*(?P<half>半)?\s*(?P<unit>天|小时|钟头|分钟)")
+_SHIFT_AMOUNTS = {"半": 0, "一": 1, "两": 2, "二": 2, "三": 3}
 # "上午有事，改成下午": the time after the last of these is the one meant.
-CHANGE_TO = re.compile(r"改成|改为|改到|换成|换到|挪到|调到|推到|弄成|弄到|定成|定到|改约到|改约|不对|不是|说错了|哦不|噢不")
+# ("不是" is not among them: "是下周二不是周三" names what it is not after it.)
+CHANGE_TO = re.compile(r"改成|改为|改到|换成|换到|挪到|调到|推到|弄成|弄到|定成|定到|改约到|改约|不对|说错了|哦不|噢不")
 _BOOKING_WORDS = re.compile(r"约|预约|帮我办|给我办")
 # Digits that belong to phone or ID numbers must not be read as dates or times.
 _NUMBER_RUNS = re.compile(r"[0-9０-９][0-9０-９ \-]{6,}[0-9０-９Xx]")
@@ -100,8 +106,34 @@ def _when_words(rest: str, now: datetime, known_day: date | None) -> str:
     return rest
 
 
+def _shifted(text: str, known_day: date | None, known_start: str | None) -> tuple[date, str | None] | None:
+    """"晚半个小时" / "往后推一天": the chosen day and time moved by the amount said, or None."""
+    if known_day is None:
+        return None
+    match = SHIFT.search(text)
+    if match is None:
+        return None
+    sign = -1 if match.group("earlier") else 1
+    amount = _SHIFT_AMOUNTS.get(match.group("amount"), None)
+    if amount is None:
+        amount = int(match.group("amount")) if match.group("amount").isdigit() else 1
+    unit = match.group("unit")
+    if unit == "天":
+        return known_day + timedelta(days=sign * amount), known_start
+    if known_start is None:
+        return None
+    hourly = unit in ("小时", "钟头")
+    minutes = amount * (60 if hourly else 1) + (30 if match.group("half") and hourly else 0)
+    if match.group("amount") == "半":
+        minutes = 30  # 半个小时
+    start = datetime.combine(known_day, datetime.strptime(known_start, "%H:%M").time()) + \
+        timedelta(minutes=sign * minutes)
+    return start.date(), start.strftime("%H:%M")
+
+
 def understand(text: str, *, asked: str | None, rules: AppointmentRules, now: datetime,
-               when_messages: dict[str, str], known_day: date | None = None) -> BookingDetails:
+               when_messages: dict[str, str], known_day: date | None = None,
+               known_start: str | None = None) -> BookingDetails:
     """Finds every booking detail in one message."""
     for typo, meant in _TYPO_WORDS.items():
         text = text.replace(typo, meant)
@@ -130,6 +162,13 @@ def understand(text: str, *, asked: str | None, rules: AppointmentRules, now: da
     rest = _NUMBER_RUNS.sub(" ", text.replace(term, " ") if term else text)
     if details.name:
         rest = rest.replace(details.name, " ")
+    shifted = _shifted(rest, known_day, known_start) if asked == "confirmed" else None
+    if shifted is not None:
+        # Moved from what was chosen: "往后推一天，时间不变", "晚半个小时".
+        details.day, details.start, details.day_given = shifted[0], shifted[1], True
+        details.found.append("when")
+        details.correction, details.correction_target = True, "when"
+        return details
     rest = _when_words(rest, now, known_day)
     parsed = _when(rest, now, known_day)
     details.any_time = bool(ANY_TIME.search(rest))

@@ -80,6 +80,8 @@ class UnderstandQuery(BaseModel):
     asked: Literal["service", "day", "start", "name", "mobile", "id_number", "confirmed"] | None = None
     # The day already chosen: a time alone ("改成十点") is on that day.
     day: date | None = None
+    # The time already chosen: "晚半个小时" moves from it.
+    start: str | None = Field(default=None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
 class ContactCheck(BaseModel):
@@ -133,7 +135,8 @@ def understand_message(query: UnderstandQuery, request: Request) -> dict[str, An
     """Finds every booking detail in a message: service, date and time, name, mobile, ID number, a correction."""
     texts = load_texts("appointments")
     return understand(query.text, asked=query.asked, rules=rules_of(request), now=now_of(request),
-                      when_messages=texts["when_problems"], known_day=query.day).as_dict()
+                      when_messages=texts["when_problems"], known_day=query.day,
+                      known_start=query.start).as_dict()
 
 
 @internal.post("/contact/check")

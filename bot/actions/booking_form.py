@@ -97,7 +97,8 @@ class ValidateAppointmentForm(Action):
         else:
             try:
                 understood = await client.post(f"{API}/understand", json={
-                    "text": text[:1000], "asked": asked, "day": slots["appointment_day"]})
+                    "text": text[:1000], "asked": asked, "day": slots["appointment_day"],
+                    "start": slots["appointment_start"]})
             except (ServiceUnavailable, ServiceError):
                 dispatcher.utter_message(response="utter_service_busy")
                 return {}, True, True

@@ -22,9 +22,10 @@ def rules() -> AppointmentRules:
 
 
 def read(rules: AppointmentRules, text: str, asked: str | None = None) -> dict:
-    # At the confirmation a day is already chosen: tomorrow.
+    # At the confirmation a day and time are already chosen: tomorrow at 11:00.
     known = date(2026, 11, 19) if asked == "confirmed" else None
     return understand(text, asked=asked, rules=rules, now=NOW, known_day=known,
+                      known_start="11:00" if known else None,
                       when_messages=load_texts("appointments")["when_problems"]).as_dict()
 
 
@@ -115,6 +116,15 @@ TABLE = [
     ("改成十点", "confirmed", {"start": "10:00", "when_problem": None}),
     ("上午有事，改成下午", "confirmed", {"part": "afternoon", "correction": True}),
     ("可以的话帮我约上，曹明亮", None, {"name": "曹明亮"}),
+    ("晚半个小时吧 11点怕赶不上", "confirmed", {"day": "2026-11-19", "start": "11:30"}),
+    ("等下 我说错了 是下周二不是周三 时间还是十点半", "confirmed", {"day": "2026-11-24", "start": "10:30"}),
+    ("往后推一天吧 时间不变", "confirmed", {"day": "2026-11-20", "start": "11:00"}),
+    ("提前一个半小时", "confirmed", {"start": "09:30"}),
+    ("帮我约下周二下午两点半办去台湾的通行证 储红梅 18642950173", None, {"name": "储红梅", "start": "14:30"}),
+    ("后天上午十点给宝宝上户口 我是孩子爸爸娄建新 13759024618", None, {"name": "娄建新", "service_id": "newborn"}),
+    ("哦对了 不是我去 是我老公去，名字写他的霍振东，电话还是留我的", "confirmed", {"name": "霍振东"}),
+    ("想约个公鸡金带款的号，下周二上午十点半，鲍春燕，15817263049", None,
+     {"service_id": "housing_fund_loan", "start": "10:30", "name": "鲍春燕"}),
     ("明儿下午四点 个税退税", None, {"day": "2026-11-19", "start": "16:00"}),
     ("九点太早了赶不过来，弄成十点半吧", "confirmed", {"start": "10:30", "correction": True}),
     ("想预哟个去台弯的通行证，下周五下午三点半", None, {"service_id": "taiwan_permit", "day": "2026-11-27",

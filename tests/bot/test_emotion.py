@@ -78,7 +78,8 @@ def tiny_model(lexicon: EmotionLexicon, tmp_path_factory: pytest.TempPathFactory
 
 @pytest.mark.parametrize("text", ["我不想活了", "我站在楼顶上想跳下去", "我老公又打我了", "我家孩子走丢了",
                                   "我妈早上出门到现在找不到了", "有人拿刀在大厅", "大厅有人晕倒了",
-                                  "我要和他同归于尽"])
+                                  "我要和他同归于尽", "一楼大厅有个大爷突然倒地上了 叫他也没反应",
+                                  "三楼茶水间那边在冒黑烟！！一股电线烧糊的味儿", "有人困在电梯里出不来了"])
 def test_safety_phrases_are_urgent(lexicon: EmotionLexicon, text: str) -> None:
     assert lexicon.safety_match(text), text
 
@@ -107,6 +108,9 @@ def test_profanity_is_angry_but_a_mothers_card_is_not(lexicon: EmotionLexicon) -
     assert lexicon.profanity_match("孩子可以跟妈妈的户口吗") is None
     assert lexicon.profanity_match("爸妈的房子想过户给我") is None
     assert lexicon.profanity_match("他妈的又不给办")
+    # SB alone is swearing; inside a booking code it is not.
+    assert lexicon.profanity_match("你们客服就是个SB")
+    assert lexicon.profanity_match("SB3UMX，后四位2058，能改到下周一不") is None
 
 
 def test_tiny_model_predicts_labels_with_scores(tiny_model: EmotionModel) -> None:

@@ -92,6 +92,8 @@ TABLE = [
     ("别扯了，找个能管事的人来", [("emotion_angry", 1.0)], [], "request_human"),
     ("要交钱不", [("file_complaint", 0.7), ("faq", 0.2)], [], "faq"),
     ("行 就这么定了", [("inform", 0.6)], [], "affirm"),
+    ("要得", [("inform", 0.6)], [], "affirm"),
+    ("木问题", [("faq", 0.6)], [], "affirm"),
     ("二楼那个自助机把我社保卡吞了 咋按都退不出来 喊了半天也没人来管", [("faq", 1.0)], ["service"], "file_complaint"),
     ("宝宝满月了要上户口，下周三上午九点半，我是孩子妈妈邱雪，电话17674832426", [("faq", 0.9)], ["service", "mobile"],
      "book_appointment"),
