@@ -15,6 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.handoff import last_bot_text
 from bot.actions.service_client import ServiceClient, ServiceError, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
@@ -86,9 +87,15 @@ class FaqReplyAction(Action, ABC):
         return reply if isinstance(reply, dict) and reply.get("text") else None
 
     @staticmethod
-    def show(dispatcher: CollectingDispatcher, reply: Dict[str, Any]) -> None:
-        """Sends the reply's text with its buttons."""
-        dispatcher.utter_message(text=reply["text"], buttons=list(reply.get("buttons") or []))
+    def show(dispatcher: CollectingDispatcher, reply: Dict[str, Any], tracker: Tracker,
+             domain: Dict[str, Any]) -> None:
+        """Sends the reply's text with its buttons; an answer just given is introduced as such."""
+        text = reply["text"]
+        if text == last_bot_text(tracker):
+            same = ((domain or {}).get("responses") or {}).get("utter_faq_same_answer") or []
+            if same:
+                text = f"{same[0]['text']}\n{text}"
+        dispatcher.utter_message(text=text, buttons=list(reply.get("buttons") or []))
 
 
 class ActionAnswerFaq(FaqReplyAction):
@@ -103,7 +110,7 @@ class ActionAnswerFaq(FaqReplyAction):
         reply = await self.ask(dispatcher, tracker)
         if reply is None:
             return []
-        self.show(dispatcher, reply)
+        self.show(dispatcher, reply, tracker, domain)
         return reply_events(reply)
 
 
@@ -122,5 +129,5 @@ class ActionClarify(FaqReplyAction):
         if reply.get("status") == "unknown" and not reply.get("offer_human"):
             dispatcher.utter_message(response="utter_rephrase")
         else:
-            self.show(dispatcher, reply)
+            self.show(dispatcher, reply, tracker, domain)
         return reply_events(reply)

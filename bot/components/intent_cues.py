@@ -8,6 +8,8 @@ correct the prediction, in this order:
 
 1. with a booking code or a complaint ticket in it, the words around the
    identifier say what to do with it (查, 取消, 改到…; 补充, 进度…);
+1b. a request the centre does not handle (查快递, 挂专家号), naming no service, is
+   ``out_of_scope``;
 2. a message made only of yes-words with no negation is ``affirm``
    (这回对了, 可以 提交);
 3. a short message that only stops what is under way is ``stop``
@@ -61,6 +63,8 @@ _BOOKING_REPLACES = {"faq", "inform", "nlu_fallback", "unclear", "out_of_scope",
                      "affirm", "deny", "thanks", "rate"}
 _COMPLAINT_REPLACES = {"faq", "inform", "nlu_fallback", "unclear", "out_of_scope", "greet", "goodbye", "affirm",
                        "deny", "book_appointment", "emotion_angry", "emotion_distressed"}
+_OUT_OF_SCOPE_REPLACES = {"faq", "inform", "nlu_fallback", "unclear", "book_appointment", "check_booking",
+                          "cancel_booking", "reschedule_booking", "check_complaint"}
 _STOP_REPLACES = {"faq", "inform", "nlu_fallback", "unclear", "affirm", "greet", "out_of_scope"}
 _SHORT_STOP = 12
 _CONFIDENT_LEFT = 0.3
@@ -99,6 +103,7 @@ class IntentCues:
     complaint_not_new: Pattern[str]
     person_declined: Pattern[str]
     person_requests: Pattern[str]
+    out_of_scope_words: Pattern[str]
     short_question_max: int
 
     @classmethod
@@ -123,6 +128,7 @@ class IntentCues:
             complaint_not_new=_compile(data["complaint_not_new"]),
             person_declined=_compile(data["person_declined"]),
             person_requests=_compile(data["person_requests"]),
+            out_of_scope_words=literal(data["out_of_scope_words"]),
             short_question_max=int(data["short_question_max"]),
         )
 
@@ -264,6 +270,8 @@ class IntentCueChecker(GraphComponent):
         operation = cues.operation(text, entities)
         if operation is not None:
             return None if operation == current else ("identifier_operation", operation, max(confidence, 0.9))
+        if current in _OUT_OF_SCOPE_REPLACES and "service" not in entities and cues.out_of_scope_words.search(text):
+            return ("out_of_scope_words", "out_of_scope", max(confidence, 0.9))
         if cues.is_yes(text):
             return None if current == "affirm" else ("yes_words", "affirm", 1.0)
         if current in _STOP_REPLACES and cues.is_stop(text):

@@ -97,6 +97,10 @@ TABLE = [
     ("二楼那个自助机把我社保卡吞了 咋按都退不出来 喊了半天也没人来管", [("faq", 1.0)], ["service"], "file_complaint"),
     ("宝宝满月了要上户口，下周三上午九点半，我是孩子妈妈邱雪，电话17674832426", [("faq", 0.9)], ["service", "mobile"],
      "book_appointment"),
+    # Requests the centre does not handle.
+    ("帮我查查快递到哪了 顺丰的 单号SF1420335876", [("check_booking", 0.8)], [], "out_of_scope"),
+    ("帮我挂个明天市一医院心内科的专家号", [("book_appointment", 0.9)], [], "out_of_scope"),
+    ("护照办好了能寄快递吗", [("faq", 0.9)], ["service"], "faq"),
     # A value with no value in it is not understood.
     ("fdsa fdsa ;;;; 00", [("inform", 0.91)], [], "unclear"),
     ("13812345678", [("inform", 0.95)], ["mobile"], "inform"),
