@@ -8,27 +8,28 @@ correct the prediction, in this order:
 
 1. with a booking code or a complaint ticket in it, the words around the
    identifier say what to do with it (查, 取消, 改到…; 补充, 进度…);
-1b. a request the centre does not handle (查快递, 挂专家号), naming no service, is
+2. a request the centre does not handle (查快递, 挂专家号), naming no service, is
    ``out_of_scope``;
-2. a message made only of yes-words with no negation is ``affirm``
+3. a message made only of yes-words with no negation is ``affirm``
    (这回对了, 可以 提交);
-3. a short message that only stops what is under way is ``stop``
+4. a short message that only stops what is under way is ``stop``
    (先不提交了，我再想想);
-4. naming a new complaint is ``file_complaint`` (我要投述！问公租房…);
-5. a request to book with a day or a time (or read as a closed-class intent)
+5. a short question read as a complaint (要交钱不) is ``faq``; naming a new
+   complaint is ``file_complaint`` (我要投述！问公租房…);
+6. a request to book with a day or a time (or read as a closed-class intent)
    is ``book_appointment`` unless it asks how booking works, names a booking
    already made or complains (身分证快到期了 后天下午两点半有号么); so is a day or a
-   time with a service, read as a bare value (明天下午三点半 办户口迁入落户);
-6. a closed-class intent whose words the message lacks gives way to the next
+   time with a service, read as a bare value or given with a mobile
+   (明天下午三点半 办户口迁入落户 符晓东 156…);
+7. a closed-class intent whose words the message lacks gives way to the next
    intent in the ranking that has them; a question with nothing confident left
-   is ``faq``, which answers or clarifies;
-7. ``inform`` with no value in it (no entity, no Chinese, nothing like a code) is
+   is ``faq``, a bare name ``inform``, anything else ``unclear``;
+8. ``inform`` with no value in it (no entity, no Chinese, nothing like a code) is
    ``unclear`` (fdsa fdsa ;;;;), so it counts as a misunderstanding.
 
 A request for a person that declines one (不用转人工，直接帮我约) is first replaced by the
 next intent in the ranking, then checked like any other; asking for someone in charge
-(找个能管事的人来) is a request for a person; a short question read as a complaint
-(要交钱不) is an FAQ question.
+(找个能管事的人来) is a request for a person.
 
 Any correction is recorded in the parse data as ``intent_cue`` (rule, from, to).
 Button payloads ("/affirm") are left alone.
@@ -70,6 +71,11 @@ _SHORT_STOP = 12
 _CONFIDENT_LEFT = 0.3
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _CODE_LIKE = re.compile(r"[A-Za-z0-9]{6,}|\d{4,}")
+
+
+def _operations(table: Dict[str, Sequence[str]]) -> List[tuple[str, Pattern[str]]]:
+    """Intent -> word patterns, compiled in the file's order (the first match wins)."""
+    return [(intent, _compile(words)) for intent, words in table.items()]
 
 
 def looks_like_a_name(text: str) -> bool:
@@ -121,9 +127,8 @@ class IntentCues:
             booking_not_new=_compile(data["booking_not_new"]),
             time_words=_compile(data["time_words"]),
             question_words=_compile(data["question_words"]),
-            booking_code_operations=[(intent, _compile(words))
-                                     for intent, words in data["booking_code_operations"].items()],
-            ticket_operations=[(intent, _compile(words)) for intent, words in data["ticket_operations"].items()],
+            booking_code_operations=_operations(data["booking_code_operations"]),
+            ticket_operations=_operations(data["ticket_operations"]),
             complaint_openers=_compile(data["complaint_openers"]),
             complaint_not_new=_compile(data["complaint_not_new"]),
             person_declined=_compile(data["person_declined"]),

@@ -182,3 +182,16 @@ def test_time_alone_means_today_and_services_are_found_inside_sentences(client: 
     resolved = client.post(f"{BASE}/services/resolve", json={"text": "我想约个时间办护照"},
                            headers=internal_headers).json()
     assert resolved["service_id"] == "passport"
+
+
+def test_understand_moves_from_the_chosen_time_and_refuses_a_malformed_one(client: TestClient, internal_headers,
+                                                                          set_clock) -> None:
+    moved = client.post(f"{BASE}/understand", json={"text": "晚半个小时吧", "asked": "confirmed",
+                                                    "day": "2026-11-19", "start": "11:00"}, headers=internal_headers)
+    assert moved.status_code == 200 and (moved.json()["day"], moved.json()["start"]) == ("2026-11-19", "11:30")
+    for start in ("25:00", "11:0", "x" * 2000):
+        bad = client.post(f"{BASE}/understand", json={"text": "晚半个小时吧", "asked": "confirmed",
+                                                      "day": "2026-11-19", "start": start}, headers=internal_headers)
+        assert bad.status_code == 422, start
+    stranger = client.post(f"{BASE}/understand", json={"text": "晚半个小时吧"})
+    assert stranger.status_code in (401, 403)

@@ -59,3 +59,16 @@ def test_a_time_told_later_is_added_to_the_place() -> None:
     later = understand("今天早上九点多看到的，我不想留电话，匿名吧", asked="contact", min_chars=MIN_CHARS,
                        max_chars=MAX_CHARS, known_description="有人在大厅门口收钱帮插队", known_location="大厅门口")
     assert later.location == "大厅门口，今天早上九点"
+
+
+def test_the_endpoint_refuses_oversized_known_details_and_strangers(client, internal_headers) -> None:
+    path = "/internal/complaints/understand"
+    told = client.post(path, json={"text": "今天早上九点多看到的，我不想留电话，匿名吧", "asked": "contact",
+                                   "known_description": "有人在大厅门口收钱帮插队", "known_location": "大厅门口"},
+                       headers=internal_headers)
+    assert told.status_code == 200 and told.json()["location"] == "大厅门口，今天早上九点"
+    for field, size in (("known_description", 4001), ("known_location", 401)):
+        too_long = client.post(path, json={"text": "匿名", "asked": "contact", field: "字" * size},
+                               headers=internal_headers)
+        assert too_long.status_code == 422, field
+    assert client.post(path, json={"text": "匿名"}).status_code in (401, 403)
