@@ -15,6 +15,7 @@ from typing import Any
 from appointments.dateparse import ParsedWhen, is_past, parse_when
 from appointments.enums import WhenProblem
 from appointments.schedule import AppointmentRules
+from bot.components.normalization import normalize_text
 from service.citizen_details import CORRECTION_CUES, QUESTION_CUES, find_name
 from service.pii import find_digits_run, find_id_number, find_mobile
 
@@ -28,11 +29,10 @@ CORRECTION_TARGETS = (
 )
 # "跳过" / "不想留": a detail the citizen will not give.
 SKIP = re.compile(r"^\s*(跳过|不想留|不留|不方便|不给|没有|不知道|算了吧)[了吧啊。！!]*\s*$")
-# Typing slips citizens make in service names (身分证, 社报卡); read as meant before matching.
-_TYPO_WORDS = {"身分证": "身份证", "社报卡": "社保卡", "社宝卡": "社保卡", "户囗": "户口", "护朝": "护照", "驾照证": "驾驶证",
-               "营业执造": "营业执照", "公基金": "公积金", "不动产登计": "不动产登记", "预月": "预约", "预釣": "预约",
-               "預約": "预约", "预哟": "预约", "台弯": "台湾", "护找": "护照", "身fen证": "身份证",
-               "社保咔": "社保卡", "无犯醉": "无犯罪", "公鸡金": "公积金", "带款": "贷款", "房本": "房产证"}
+# Typing slips in service names that are no homophones (homophones such as 社宝卡 and 护找 are
+# read as meant by normalize_text before the text gets here).
+_TYPO_WORDS = {"身分证": "身份证", "户囗": "户口", "驾照证": "驾驶证", "预釣": "预约", "预哟": "预约", "身fen证": "身份证",
+               "公鸡金": "公积金", "房本": "房产证"}
 NEGATED = re.compile(r"不是[^，,。.！!？?]{1,12}")
 # "晚半个小时", "往后推一天", "提前一个小时": a move from the chosen time.
 SHIFT = re.compile(r"(?:(?P<later>晚|推迟|往后推|往后挪|延后|推后|再晚)|(?P<earlier>早|提前|往前挪|往前提))\s*(?:个)?\s*"
@@ -40,7 +40,12 @@ SHIFT = re.compile(r"(?:(?P<later>晚|推迟|往后推|往后挪|延后|推后|�
 _SHIFT_AMOUNTS = {"半": 0, "一": 1, "两": 2, "二": 2, "三": 3}
 # "上午有事，改成下午": the time after the last of these is the one meant.
 # ("不是" is not among them: "是下周二不是周三" names what it is not after it.)
-CHANGE_TO = re.compile(r"改成|改为|改到|换成|换到|挪到|调到|推到|弄成|弄到|定成|定到|改约到|改约|不对|说错了|哦不|噢不")
+CHANGE_TO = re.compile(r"改成|改为|改到|换成|换到|挪到|调到|推到|弄成|弄到|定成|定到|改约到|改约|不对|说错了|哦不|噢不|"
+                       r"[改换](?=[这下本今明后大周星礼0-9一二三四五六七八九十上中晚早])")
+# "改周五" at the read-back of 下周四: a weekday alone stays in the week of the day chosen.
+_BARE_WEEKDAY = re.compile(r"(?<![这下本上])(?:周|星期|礼拜)(?P<weekday>[一二三四五六日天1-7])")
+_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "7": 6,
+             **{str(number): number - 1 for number in range(1, 7)}}
 _BOOKING_WORDS = re.compile(r"约|预约|帮我办|给我办")
 # Digits that belong to phone or ID numbers must not be read as dates or times.
 _NUMBER_RUNS = re.compile(r"[0-9０-９][0-9０-９ \-]{6,}[0-9０-９Xx]")
@@ -135,6 +140,7 @@ def understand(text: str, *, asked: str | None, rules: AppointmentRules, now: da
                when_messages: dict[str, str], known_day: date | None = None,
                known_start: str | None = None) -> BookingDetails:
     """Finds every booking detail in one message."""
+    text = normalize_text(text)
     for typo, meant in _TYPO_WORDS.items():
         text = text.replace(typo, meant)
     details = BookingDetails(is_question=bool(QUESTION_CUES.search(text)), skip=bool(SKIP.match(text)))
@@ -177,6 +183,14 @@ def understand(text: str, *, asked: str | None, rules: AppointmentRules, now: da
             details.day, details.part = parsed.day, parsed.part.value if parsed.part else None
             details.start = parsed.at.strftime("%H:%M") if parsed.at else None
             details.day_given = parse_when(rest, now).day is not None
+            said = NEGATED.sub("", rest)
+            weekday = _BARE_WEEKDAY.search(said)
+            if weekday and known_day and details.day_given and asked == "confirmed" and \
+                    not re.search(r"[这下本上](?:个)?(?:周|星期|礼拜)", said) and \
+                    details.day.weekday() == _WEEKDAYS[weekday.group("weekday")]:
+                same_week = known_day + timedelta(days=_WEEKDAYS[weekday.group("weekday")] - known_day.weekday())
+                if same_week >= now.date():
+                    details.day = same_week
         else:
             details.when_problem = parsed.problem.value
             details.when_message = when_messages.get(parsed.problem.value)

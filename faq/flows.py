@@ -20,6 +20,7 @@ from faq.matcher import Candidate as Ranked
 from faq.matcher import Ranking, clean_text
 from faq.models import AnswerRead, AnswerRequest, Candidate, EntryRead
 from faq.render import (
+    aspect_entry_id,
     book_payload,
     booking_entry_id,
     choose_payload,
@@ -133,6 +134,36 @@ def asks_where_of(ranking: Ranking, choice: "Choice", service_of: Mapping[str, s
     return ranking.context_service
 
 
+# Aspects every catalogue service states in its own fields, so they are answered for the service
+# talked about even when no entry of that service covers them ("周六能办不", "办下来要多久").
+CATALOGUE_ASPECTS = ("hours", "time", "fee")
+
+
+def answer_aspect(knowledge: KnowledgeBase, aspect: str, service_id: str) -> AnswerRead | None:
+    """The built-in answer with a service's hours, time limit or fee, from the catalogue."""
+    service = knowledge.services.get(service_id)
+    if service is None or aspect not in CATALOGUE_ASPECTS:
+        return None
+    buttons = [human_button()]
+    if service.bookable:
+        buttons.insert(0, {"title": text("faq", "button_book"), "payload": book_payload(service.id)})
+    return AnswerRead(status=AnswerStatus.answered, entry_id=aspect_entry_id(aspect, service.id), service=service.id,
+                      confidence=1.0, text=render_template(str(load_texts("faq")[f"{aspect}_answer"]), service),
+                      buttons=buttons)
+
+
+def asks_aspect_of(ranking: Ranking, choice: "Choice") -> tuple[str, str] | None:
+    """(aspect, service) when the question asks one catalogue aspect of the one service named or talked
+    about, and no entry is clearly the answer."""
+    services = ranking.named_services or ((ranking.context_service,) if ranking.context_service else ())
+    aspects = [aspect for aspect in ranking.aspects if aspect in CATALOGUE_ASPECTS]
+    if len(services) != 1 or len(aspects) != 1 or "where" in ranking.aspects:
+        return None
+    if choice.status == AnswerStatus.answered:
+        return None  # an entry answers it (the operator's words come first)
+    return aspects[0], services[0]
+
+
 def lead(ranking: Ranking) -> float:
     """How far the best entry's ranking score is ahead of the runner-up's (infinite without one)."""
     if len(ranking.candidates) < 2:
@@ -203,6 +234,11 @@ def decide(knowledge: KnowledgeBase, request: AnswerRequest, settings: FaqSettin
             where = answer_where(knowledge, request.entry_id.removeprefix("where."))
             if where is not None:
                 return where
+        aspect, _, service_id = request.entry_id.partition(".")
+        if aspect in CATALOGUE_ASPECTS and service_id:
+            built_in = answer_aspect(knowledge, aspect, service_id)
+            if built_in is not None:
+                return built_in
         if request.entry_id.startswith("online."):
             online = answer_online(knowledge, request.entry_id.removeprefix("online."))
             if online is not None:
@@ -224,6 +260,11 @@ def decide(knowledge: KnowledgeBase, request: AnswerRequest, settings: FaqSettin
     if where is not None:
         # Every service's hall and window are in the catalogue, whether or not an entry says so.
         reply = answer_where(knowledge, where)
+        if reply is not None:
+            return reply
+    asked_aspect = asks_aspect_of(ranking, choice)
+    if asked_aspect is not None:
+        reply = answer_aspect(knowledge, *asked_aspect)
         if reply is not None:
             return reply
     if choice.status == AnswerStatus.answered:

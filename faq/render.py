@@ -76,6 +76,11 @@ def where_entry_id(service_id: str) -> str:
     return f"where.{service_id}"
 
 
+def aspect_entry_id(aspect: str, service_id: str) -> str:
+    """The id of the built-in answer that gives a service's hours, time limit or fee ("hours.passport")."""
+    return f"{aspect}.{service_id}"
+
+
 def online_entry_id(service_id: str) -> str:
     """The id of the built-in answer that gives a service's online entry."""
     return f"online.{service_id}"

@@ -49,7 +49,8 @@ def generate_faq_nlu() -> None:
 
 def fingerprint() -> str:
     """Hashes every input of the model, by path and content."""
-    inputs = [ROOT / "config.yml", *domain_files(), ROOT / "requirements" / "bot.txt"]
+    # The catalogue feeds the homophone reader that normalises every training example.
+    inputs = [ROOT / "config.yml", *domain_files(), ROOT / "requirements" / "bot.txt", ROOT / "faq" / "catalogue.yml"]
     for folder, pattern in (("bot/data", "**/*"), ("bot/components", "**/*.py"), ("bot/jieba", "*"), ("bot/emotion", "**/*"), ("bot/cues", "*")):
         inputs.extend(sorted(p for p in (ROOT / folder).glob(pattern) if p.is_file()))
     digest = hashlib.sha256()

@@ -9,6 +9,7 @@ citizen was asked for their name.
 
 import re
 
+from bot.components.homophones import is_dictionary_word
 from service.pii import COMPOUND_SURNAMES, find_id_number, find_mobile
 
 # The commonest single-character surnames (《百家姓》 order is irrelevant; frequency covers >95 % of people).
@@ -20,6 +21,20 @@ SURNAMES = frozenset(
     "晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
     "谈厉揭冀郁濮钮蔺晁鄢檀逯亢糜苏湛植禹阚那訾储娄霍鲍卓诸计伏成戈"
 )
+# The rest of the single-character surnames of 《百家姓》 and a few modern ones (钭, 裘, 宓 ...). Rarer
+# and often ordinary words too (水, 云, 花), so they count only where a name is expected: after
+# 我叫 / 名字写, as the answer to the name question, or as a three-character part of a list.
+RARE_SURNAMES = frozenset(
+    "钱褚卫尤吕施孔曹华金魏陶戚喻柏水窦云奚昌凤花酆廉岑雷倪殷乐傅皮元卜平萧湛祁狄贝臧伏茅屈阮闵席强危"
+    "梅刁支昝经裘缪干宣贲郁杭洪诸嵇滑荀羊於惠封芮羿储汲邴松井富乌巴弓牧隗山宓蓬郗班仰秋伊暴钭厉戎"
+    "祖束幸韶郜蓟薄印宿怀邰从鄂索咸籍赖屠阴郁胥能苍双闻莘贡劳逄扶堵宰郦雍郤璩寿通扈燕郏浦别充慕"
+    "茹习宦鱼容慎终暨居衡步都满弘匡国广禄阙东殳沃利蔚越夔隆厍勾融乜养鞠须丰巢蒯相后荆红竺权盖益桓"
+    "公晋楚闫法汝鄞涂钦岳帅缑亢况郈有琴归海墨哈谯笪年爱佘佴伯赏南宫墨寻官"
+) - SURNAMES
+# How citizens spell out a surname ("不是弓长张，是立早章"): the description is no name.
+SURNAME_SPELLINGS = re.compile(r"弓长张|立早章|耳东陈|木子李|口天吴|双木林|草头黄|古月胡|言午许|人可何|禾口程|三横王|"
+                               r"文刀刘|十八子李|走肖赵|双人徐|关耳郑|口木杏|日月明|女生姓|提手扬|木易杨|土里金|"
+                               r"[一-龥]{1,2}字旁的?[一-龥]|[一-龥]{2}的[一-龥](?=[，,\s]|$)")
 # Characters that end a name inside a sentence.
 _NAME_END = r"(?=$|[\s，,。.！!？?；;、：:]|电话|手机|联系|号码|身份证|的|要|想|来|预约|办|帮|今天|明天|后天|下周|本周|这周|周[一二三四五六日天]|上午|下午)"
 _INTRO = re.compile(
@@ -36,7 +51,7 @@ _NOT_NAMES = frozenset("本人 的 对的 是的 好的 这样 那个 这个 来
                        "感谢 麻烦 没事 时间".split())
 # Date and time words that start with a surname character (明天, 周五, 上午...).
 _TIME_WORDS = re.compile(r"^(?:[今明后昨前]天|大后天|[上下中]午|早上|晚上|周[一二三四五六日天末]|星期.|礼拜.|月底|月初|年底)|[号点分]$")
-_NOT_NAME_CHARS = set("的了吗呢吧啊呀嘛么办约证卡号码话午期改错没要想去在不谢")
+_NOT_NAME_CHARS = set("的了吗呢吧啊呀嘛么办约证卡号码话午期改错没要想去在不谢很太挺")
 
 
 # How citizens say that something they said was wrong ("不对", "写错了", "改成…", "换到…").
@@ -46,41 +61,46 @@ CORRECTION_CUES = re.compile(r"不对|不是|错了|写错|弄错|搞错|说错|
 QUESTION_CUES = re.compile(r"[?？]|吗|什么|怎么|哪些|哪里|哪儿|哪个|多少|多久|几[点楼层天个号]|要不要|需不需要|能不能|可不可以|为什么|为啥")
 
 
-def plausible_name(candidate: str) -> bool:
-    """A Chinese personal name: a known surname and 2-4 characters that are not function words."""
+def plausible_name(candidate: str, *, expected: bool = False) -> bool:
+    """A Chinese personal name: a known surname and 2-4 characters that are not function words.
+
+    ``expected`` (a name was asked for or announced) also accepts the rarer surnames."""
     name = candidate.replace("·", "")
     if not 2 <= len(name) <= 4 or name in _NOT_NAMES or not re.fullmatch(r"[\u4e00-\u9fa5]+", name) or \
             _TIME_WORDS.search(name):
         return False
     if any(char in _NOT_NAME_CHARS for char in name[1:]):
         return False
-    return name[0] in SURNAMES or name[:2] in COMPOUND_SURNAMES
+    return name[0] in SURNAMES or name[:2] in COMPOUND_SURNAMES or (expected and name[0] in RARE_SURNAMES)
 
 
 def find_name(text: str, *, asked: bool = False, with_details: bool = False) -> str | None:
     """The citizen's name in the text: after an introduction, or the whole answer when the name was asked."""
-    cleaned = (text or "").strip()
+    # "不是弓长张，是立早章 章立群": what spells out a surname, or is denied, is no name.
+    cleaned = SURNAME_SPELLINGS.sub(" ", re.sub(r"不是[\u4e00-\u9fa5]{1,6}", " ", (text or "").strip())).strip()
     for match in _INTRO.finditer(cleaned):
         name = match.group("name")
         # A lazy match may stop early (王 + 小明): take the longest plausible prefix up to 4 characters.
         tail = cleaned[match.start("name"):]
+        announced = match.group(0)[:1] != "是"
         for size in (4, 3, 2):
             candidate = tail[:size]
-            if len(candidate) == size and plausible_name(candidate) and re.match(
+            if len(candidate) == size and plausible_name(candidate, expected=announced) and re.match(
                     _NAME_END, tail[size:]):
                 return candidate
-        if plausible_name(name):
+        if plausible_name(name, expected=announced):
             return name
     if asked:
         bare = _BARE.match(cleaned)
-        if bare and plausible_name(bare.group("name")):
+        if bare and plausible_name(bare.group("name"), expected=True):
             return bare.group("name")
     # A list of details ("整个社保卡，后天上午十点，李娜，158…"): a part that is just a name, when the
-    # message also gives a number (a bare "不约了，谢谢" lists no details).
+    # message also gives a number (a bare "不约了，谢谢" lists no details), or when the name was asked.
     parts = [part.strip() for part in _LIST_SEPARATORS.split(cleaned)]
-    if len(parts) > 1 and (with_details or re.search(r"[0-9]", cleaned)):
+    if len(parts) > 1 and (with_details or asked or re.search(r"[0-9]", cleaned)):
         for part in parts:
-            if plausible_name(part):
+            if plausible_name(part) or (len(part) == 3 and plausible_name(part, expected=True)
+                                        and not is_dictionary_word(part) and not is_dictionary_word(part[:2])):
                 return part
     return None
 

@@ -112,7 +112,12 @@ class ValidateAppointmentForm(Action):
             dispatcher.utter_message(response="utter_appointment_mobile_required")
             return {}, True, True
         # A question (要带什么材料？) is a digression: the FAQ answers it, the form asks again afterwards.
-        if asked != "confirmed" and not understood["correction"] and (understood["is_question"] or intent == "faq") and (
+        # Not a digression: the request that opens the form ("上个户口 能约吗") and, when the day is
+        # asked, a wish for the earliest one ("最早什么时候能约").
+        opening_request = asked is None and intent == "book_appointment"
+        earliest_wanted = asked in ("day", "start") and bool(understood.get("any_time"))
+        if asked != "confirmed" and not understood["correction"] and not opening_request and not earliest_wanted \
+                and (understood["is_question"] or intent == "faq") and (
                 not (found - {"service"}) or understood["is_question"] and intent == "faq"):
             # "你们周六上班吗" names a day but asks about the hours: the FAQ answers, the form asks on.
             return None

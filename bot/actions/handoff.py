@@ -63,6 +63,8 @@ MAX_TURNS = 50
 # "5分", "打4分", "给5星吧" carry no comment worth keeping.
 MAX_BARE_RATING = 4
 # Slots the agent has no use for.
+# An emotion this sure turns a typed request for a person into an emotional handoff (higher priority).
+STRONG_EMOTION = 0.8
 HIDDEN_SLOTS = {"requested_slot", "session_started_metadata", "handoff_reason", "handoff_ticket_id", "rating"}
 CHANNELS = ("web", "wechat", "api")
 NOTES_FILE = Path(__file__).with_name("handoff_notes.zh.yml")
@@ -197,9 +199,14 @@ def handoff_reason(tracker: Tracker, signals: Dict[str, Any]) -> str:
     label = (signals["emotion"] or {}).get("label")
     if intent == URGENT_INTENT or label == Emotion.urgent.value:
         return "urgent"
+    typed = not (latest.get("text") or "").startswith("/")
+    score = float((signals["emotion"] or {}).get("score") or 0.0)
+    if intent == "request_human" and typed and not signals["profanity"] and score < STRONG_EMOTION:
+        # "别跟我绕了 我要找真人说": a request for a person in a mildly impatient tone is a request;
+        # the note still shows the emotion to the agent.
+        return "explicit"
     if intent in EMOTION_INTENTS or label in EMOTIONAL_LABELS or signals["profanity"]:
         return "emotional"
-    typed = not (latest.get("text") or "").startswith("/")
     if intent == "request_human" and typed:
         return "explicit"
     if signals["misses"] >= 2 or signals["repeated"] >= 2 or intent in MISUNDERSTOOD_INTENTS:
@@ -262,7 +269,7 @@ class ActionHandoff(Action):
         reason = handoff_reason(tracker, signals)
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         latest_emotion = (tracker.latest_message or {}).get("emotion") or {}
-        if intent == "request_human" and latest_emotion.get("label") in EMOTIONAL_LABELS:
+        if reason == "emotional" and intent == "request_human" and latest_emotion.get("label") in EMOTIONAL_LABELS:
             # An upset "转人工" skips the offer; it deserves the empathy line all the same.
             dispatcher.utter_message(response=f"utter_empathy_{latest_emotion['label']}")
         body = {

@@ -15,12 +15,15 @@ correct the prediction, in this order:
 4. a short message that only stops what is under way is ``stop``
    (先不提交了，我再想想);
 5. a short question read as a complaint (要交钱不) is ``faq``; naming a new
-   complaint is ``file_complaint`` (我要投述！问公租房…);
+   complaint is ``file_complaint`` (我要投述！问公租房…), and so is a fault of a
+   place or machine of the centre told without asking anything
+   (取号机把我身份证吞进去了 半天不吐出来);
 6. a request to book with a day or a time (or read as a closed-class intent)
    is ``book_appointment`` unless it asks how booking works, names a booking
    already made or complains (身分证快到期了 后天下午两点半有号么); so is a day or a
    time with a service, read as a bare value or given with a mobile
-   (明天下午三点半 办户口迁入落户 符晓东 156…);
+   (明天下午三点半 办户口迁入落户 符晓东 156…); asking whether a named service
+   can be booked asks to book it (想给他上个户口 能约吗);
 7. a closed-class intent whose words the message lacks gives way to the next
    intent in the ranking that has them; a question with nothing confident left
    is ``faq``, a bare name ``inform``, anything else ``unclear``;
@@ -63,7 +66,7 @@ _PUNCTUATION = re.compile(r"[\s,，.。!！?？~～、;；:：…\-—_'\"“”
 _BOOKING_REPLACES = {"faq", "inform", "nlu_fallback", "unclear", "out_of_scope", "stop", "greet", "goodbye",
                      "affirm", "deny", "thanks", "rate"}
 _COMPLAINT_REPLACES = {"faq", "inform", "nlu_fallback", "unclear", "out_of_scope", "greet", "goodbye", "affirm",
-                       "deny", "book_appointment", "emotion_angry", "emotion_distressed"}
+                       "deny", "book_appointment", "emotion_angry", "emotion_distressed", "stop"}
 _OUT_OF_SCOPE_REPLACES = {"faq", "inform", "nlu_fallback", "unclear", "book_appointment", "check_booking",
                           "cancel_booking", "reschedule_booking", "check_complaint"}
 _STOP_REPLACES = {"faq", "inform", "nlu_fallback", "unclear", "affirm", "greet", "out_of_scope"}
@@ -107,6 +110,10 @@ class IntentCues:
     ticket_operations: List[tuple[str, Pattern[str]]]
     complaint_openers: Pattern[str]
     complaint_not_new: Pattern[str]
+    fault_places: Pattern[str]
+    fault_words: Pattern[str]
+    fault_question: Pattern[str]
+    can_book: Pattern[str]
     person_declined: Pattern[str]
     person_requests: Pattern[str]
     out_of_scope_words: Pattern[str]
@@ -131,6 +138,10 @@ class IntentCues:
             ticket_operations=_operations(data["ticket_operations"]),
             complaint_openers=_compile(data["complaint_openers"]),
             complaint_not_new=_compile(data["complaint_not_new"]),
+            fault_places=literal(data["fault_places"]),
+            fault_words=literal(data["fault_words"]),
+            fault_question=_compile(data["fault_question"]),
+            can_book=_compile(data["can_book"]),
             person_declined=_compile(data["person_declined"]),
             person_requests=_compile(data["person_requests"]),
             out_of_scope_words=literal(data["out_of_scope_words"]),
@@ -149,6 +160,11 @@ class IntentCues:
     def opens_complaint(self, text: str) -> bool:
         """"我要投诉…" names a new complaint (not its progress or how to file one)."""
         return bool(self.complaint_openers.search(text)) and not self.complaint_not_new.search(text)
+
+    def reports_fault(self, text: str) -> bool:
+        """"取号机把我身份证吞进去了": a place of the centre and what is wrong with it, asking nothing."""
+        return bool(self.fault_places.search(text) and self.fault_words.search(text)) \
+            and not self.fault_question.search(text) and not self.complaint_not_new.search(text)
 
     def is_yes(self, text: str) -> bool:
         """Whether the message is made only of yes-words, with a core yes and no negation."""
@@ -177,6 +193,9 @@ class IntentCues:
         or a day or time with a service, read as a bare value."""
         if self.booking_not_new.search(text):
             return False
+        if names_service and self.can_book.search(text):
+            # "上个户口 能约吗": whether it can be booked is answered by booking it.
+            return True
         has_time = bool(self.time_words.search(text))
         if not self.booking_verbs.search(text):
             # A day or time with a service and a mobile number is a booking, whatever else DIET read
@@ -287,6 +306,8 @@ class IntentCueChecker(GraphComponent):
             return ("short_question", "faq", confidence)
         if current in _COMPLAINT_REPLACES and cues.opens_complaint(text):
             return ("complaint_opener", "file_complaint", max(confidence, 0.9))
+        if current in _COMPLAINT_REPLACES - {"book_appointment"} and cues.reports_fault(text):
+            return ("fault_report", "file_complaint", max(confidence, 0.9))
         if current in _BOOKING_REPLACES and cues.is_new_booking(text, current, "service" in entities, "mobile" in entities):
             return ("booking_request", "book_appointment", max(confidence, 0.9))
         if current in cues.needs_cue and not cues.has_cue(current, text):

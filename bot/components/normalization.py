@@ -13,7 +13,9 @@ What changes:
   dropped, and control characters become spaces;
 - traditional Chinese becomes simplified (OpenCC ``t2s``): ``身份證遺失`` ->
   ``身份证遗失``; the variant 妳 reads as 你;
-- runs of whitespace collapse to one space and the ends are trimmed.
+- runs of whitespace collapse to one space and the ends are trimmed;
+- a word of the centre's vocabulary typed by sound is read as meant
+  (护找 -> 护照, 台弯通行正 -> 台湾通行证; ``bot.components.homophones``).
 
 Phone numbers, ID numbers and ticket numbers typed on a Chinese keyboard in
 full-width mode become plain ASCII, so one regular expression matches them.
@@ -21,6 +23,8 @@ full-width mode become plain ASCII, so one regular expression matches them.
 
 import re
 from functools import lru_cache
+
+from bot.components.homophones import correct_homophones
 
 _FULL_WIDTH_FIRST = 0xFF01
 _FULL_WIDTH_LAST = 0xFF5E
@@ -70,4 +74,4 @@ def normalize_text(text: str) -> str:
         return ""
     folded = fold_width(text)
     simplified = to_simplified(folded)
-    return _WHITESPACE_RUN.sub(" ", simplified).strip()
+    return correct_homophones(_WHITESPACE_RUN.sub(" ", simplified).strip())

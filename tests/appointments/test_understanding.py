@@ -137,6 +137,17 @@ TABLE = [
      {"day": "2026-11-18", "start": "15:00", "name": "马超"}),
     ("明天上午不行了，换到后天下午三点", "confirmed", {"day": "2026-11-20", "start": "15:00"}),
     ("下周一上午去不了，挪到下周二上午", "confirmed", {"day": "2026-11-24", "part": "morning"}),
+    # A weekday alone at the read-back stays in the week of the day chosen (Thursday the 19th).
+    ("哦不对 周四我有事 改周五吧 时间不变", "confirmed", {"day": "2026-11-20", "correction": True}),
+    ("名字错了 不是弓长张 是立早章 章立群", "confirmed", {"name": "章立群", "correction": True}),
+    ("下周四下午两点 个税汇算 去现场问问 钭明辉 13714098263", None,
+     {"service_id": "income_tax", "day": "2026-11-26", "start": "14:00", "name": "钭明辉"}),
+    ("好 名字写裘海鹰", "name", {"name": "裘海鹰"}),
+    ("龚丽萍 办台弯通行正 下周四上午十点半 电话15327460918", None,
+     {"service_id": "taiwan_permit", "day": "2026-11-26", "start": "10:30", "name": "龚丽萍"}),
+    ("这周六下午三点半能办护找不 我叫甘思远 13158094726", None,
+     {"service_id": "passport", "day": "2026-11-21", "start": "15:30", "name": "甘思远"}),
+    ("公积金 明天 13800000000", None, {"name": None}),
 ]
 
 

@@ -284,6 +284,16 @@ async def test_an_angry_explicit_request_gets_empathy_before_the_queue(service: 
     assert service.requests[0]["body"]["reason"] == "emotional"
 
 
+async def test_a_mildly_impatient_request_for_a_person_is_explicit(service: RecordingService) -> None:
+    impatient = {**ANGRY, "score": 0.6, "scores": {"neutral": 0.34, "angry": 0.6, "distressed": 0.01, "urgent": 0.05}}
+    tracker = tracker_of([user("别跟我绕了 我要找真人说", "request_human", 0.99, impatient)])
+    dispatcher, _ = await run_handoff(service.url, tracker)
+    body = service.requests[0]["body"]
+    assert body["reason"] == "explicit"
+    assert body["emotion"]["label"] == "angry"
+    assert dispatcher.messages[0]["text"] == TICKET["message"]
+
+
 async def test_a_rating_typed_in_words_keeps_them_as_comment() -> None:
     event = user("4分，工作人员很耐心", "rate", 0.9)
     event["parse_data"]["entities"] = [{"entity": "rating", "value": "4"}]

@@ -52,8 +52,23 @@ TABLE = [
     ("明天下午三点半 办户口迁入落户 符晓东 15697302846", [("nlu_fallback", 0.45), ("book_appointment", 0.51)],
      ["mobile", "service"], "book_appointment"),
     ("驾照到期了要换证，后天早上去行不行", [("faq", 0.9)], ["service"], "book_appointment"),
+    # Asking whether a named service can be booked starts booking it (the form says when it cannot).
+    ("低保申请能预约吗", [("faq", 1.0)], ["service"], "book_appointment"),
+    ("娃刚满月 想给他上个户口 能约吗", [("faq", 1.0), ("book_appointment", 0.0)], ["service"], "book_appointment"),
+    ("为什么不能约社保卡", [("faq", 1.0)], ["service"], "faq"),
+    # A fault of the centre told as a story is a complaint; asking about one is a question.
+    ("二楼女卫生间地上全是水 好像哪里漏了 刚才有个老太太差点滑倒 你们也不放个牌子", [("faq", 0.99)], [],
+     "file_complaint"),
+    ("一楼大厅那个自助取号机把我身份证吞进去了 半天不吐出来 喊人也没人来", [("faq", 1.0)], ["service"],
+     "file_complaint"),
+    ("取号机坏了怎么办", [("faq", 0.9)], [], "faq"),
+    # Demanding redress is a complaint, not a stop; asking where is no booking lookup.
+    ("我不想再填第二遍了 你们得给我个说法", [("stop", 0.8), ("file_complaint", 0.1)], [], "file_complaint"),
+    ("在哪个窗口", [("check_booking", 0.48), ("stop", 0.1), ("faq", 0.09)], [], "faq"),
+    ("我约的是几点来着", [("check_booking", 0.9)], [], "check_booking"),
+    ("对，给我找个人", [("affirm", 0.92)], [], "request_human"),
+    ("卫生间在几楼", [("faq", 1.0)], [], "faq"),
     # Not a new booking: how booking works, a booking already made, a complaint.
-    ("低保申请能预约吗", [("faq", 1.0)], ["service"], "faq"),
     ("社保卡怎么预约", [("faq", 1.0)], ["service"], "faq"),
     ("我的预约码是AB59FU，手机尾号5678，帮我查一下", [("check_booking", 0.9)], ["booking_code"], "check_booking"),
     ("帮我把明天的预约改到下周一", [("reschedule_booking", 0.8)], [], "reschedule_booking"),

@@ -57,3 +57,27 @@ def test_whether_a_service_can_be_booked(knowledge, text: str, service: str | No
 def test_an_entry_that_speaks_of_booking_answers_it(knowledge) -> None:
     reply = ask(knowledge, "结婚登记要预约吗")
     assert reply.entry_id == "marriage_eligibility"
+
+
+@pytest.mark.parametrize(("text", "service", "aspect", "expected"), [
+    # The service named or talked about, asked one thing its catalogue fields state.
+    ("护照周六能办吗", None, "hours", "周六全天"),
+    ("周六能办不", "passport", "hours", "周六全天"),
+    ("办下来要多久？", "business_license", "time", "个工作日"),
+    ("要交钱吗", "marriage", "fee", "免费"),
+])
+def test_hours_time_and_fee_of_the_service_talked_about(knowledge, text: str, service: str | None, aspect: str,
+                                                         expected: str) -> None:
+    reply = ask(knowledge, text, service)
+    assert reply.status == AnswerStatus.answered
+    assert reply.entry_id == f"{aspect}.{service or 'passport'}"
+    assert expected in reply.text
+
+
+def test_an_entry_that_answers_clearly_comes_before_the_catalogue_fields(knowledge) -> None:
+    assert ask(knowledge, "护照多久能拿到").entry_id == "passport_time"
+
+
+def test_the_catalogue_answer_can_be_asked_for_again_by_its_id(knowledge) -> None:
+    reply = decide(knowledge, AnswerRequest(conversation_id="c", text="", entry_id="hours.id_card"), FaqSettings())
+    assert reply.status == AnswerStatus.answered and "周六" in reply.text
