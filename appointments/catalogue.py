@@ -27,6 +27,8 @@ class CatalogueService:
     bookable: bool
     # The weekly opening hours; None when the catalogue gives none (or only a text).
     hours: WeeklyHours | None = None
+    # Word groups that name the service when all their words occur ([娃, 户口] for a newborn).
+    keywords: tuple[tuple[str, ...], ...] = ()
 
 
 def _material_text(item: Any) -> str:
@@ -77,6 +79,8 @@ class ServiceCatalogue:
                     id=service_id,
                     name=str(entry.get("name") or service_id),
                     aliases=tuple(str(alias) for alias in entry.get("aliases") or ()),
+                    keywords=tuple(tuple(str(word) for word in group) for group in entry.get("keywords") or ()
+                                   if isinstance(group, list)),
                     materials=tuple(_material_text(item) for item in entry.get("materials") or ()),
                     bookable=bool(entry.get("bookable", True)),
                     hours=_hours(service_id, entry.get("hours")),
@@ -112,7 +116,10 @@ class ServiceCatalogue:
         for service in services.values():
             if words == service.name or words in service.aliases:
                 return service.id
-        # Otherwise the longest name or alias said inside the sentence ("我想约办护照").
+        # Otherwise the longest name or alias said inside the sentence ("我想约办护照"); a word group
+        # counts as long as its words together ("给娃上个户口": [娃, 户口] outweighs 户口).
         found = [(len(term), service.id) for service in services.values()
                  for term in (service.name, *service.aliases) if term and term in words]
+        found += [(sum(map(len, group)), service.id) for service in services.values()
+                  for group in service.keywords if group and all(word in words for word in group)]
         return max(found)[1] if found else None

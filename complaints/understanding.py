@@ -84,6 +84,8 @@ def _location(text: str) -> str | None:
         before = _PLACE_ANNOUNCED.sub("", _PLACE_START.sub("", text[max(0, place.start() - 6):place.start()]))
         if re.search(r"[两二三几多0-9]个$", before):
             continue  # "两个窗口说法不一样" counts windows, it does not name one
+        if re.search(r"网上|线上|掌上|云上|在线", before):
+            continue  # "网上办事大厅登录不了" is a website, not a place in the centre
         if not re.sub(r"^(你们|我们|他们|这个|那个|这|那)", "", before) and place.group(0) in _VAGUE_PLACES:
             continue  # "你们窗口的人" names no window: the clerk asks which one
         named = before + place.group(0)

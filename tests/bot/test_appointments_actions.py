@@ -395,3 +395,23 @@ async def test_a_time_in_the_lunch_break_keeps_the_day_for_the_next_answer() -> 
 async def test_asking_why_the_mobile_is_needed_gets_the_reason() -> None:
     slots, said, _ = await say("为什么要手机号？", {**CONFIRMING, "appointment_mobile": None}, intent="faq", asked="mobile")
     assert said == ["utter_appointment_mobile_required"] and slots["requested_slot"] == "appointment_mobile"
+
+
+async def test_asking_whether_a_service_can_be_booked_opens_its_booking() -> None:
+    # "能约吗" that opened the form is the request itself, not a digression.
+    slots, _, _ = await say("娃刚满月 想给他上个户口 能约吗", intent="book_appointment")
+    assert slots["appointment_service"] == "newborn" and slots["requested_slot"] == "appointment_day"
+
+
+async def test_asking_for_the_earliest_day_is_an_answer_to_the_day_question() -> None:
+    slots, _, messages = await say("不知道哪天有空，最早什么时候能约", {"appointment_service": "housing_fund_withdrawal"},
+                                   intent="faq", asked="day")
+    assert slots is not None and slots["appointment_day"] and slots["appointment_start"]
+    assert slots["requested_slot"] == "appointment_name"
+
+
+async def test_a_weekday_alone_at_the_read_back_stays_in_the_booked_week() -> None:
+    booked = {"appointment_service": "business_license", "appointment_day": "2026-11-26", "appointment_start": "10:00",
+              "appointment_name": "卢振华", "appointment_mobile": "15890327461"}
+    slots, _, _ = await say("哦不对 周四我有事 改周五吧 时间不变", booked, asked="confirmed")
+    assert slots["appointment_day"] == "2026-11-27" and slots["appointment_start"] == "10:00"

@@ -19,6 +19,12 @@ TABLE = [
     ("二楼厕所太脏了，一直没人打扫，我要反映一下", None, {"location": "二楼厕所"}),
     ("有人在大厅门口收钱帮插队", None, {"location": "大厅门口", "category": "fees_integrity"}),
     ("电梯坏了一上午没人修", None, {"location": "电梯"}),
+    # A website is no place in the centre; a WeChat "加急费" is a fee demand.
+    ("网上办事大厅一直登录不了，验证码收不到，我要投诉", None, {"location": None, "category": "system_failure"}),
+    ("举报一下三楼公积金C03窗口那个女的 让我加她微信转两百块加急费 说不转就得等一个月", None,
+     {"category": "fees_integrity"}),
+    ("二楼女卫生间地上全是水 好像哪里漏了 刚才有个老太太差点滑倒", None,
+     {"location": "二楼女卫生间，刚才", "category": "facilities"}),
     ("两个窗口说法不一样，白跑了", None, {"location": None}),
     ("你们窗口的人太过分了！！骂人！我要投诉！", None, {"location": None}),
     # Bare answers to the place question.
