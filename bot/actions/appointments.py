@@ -238,6 +238,20 @@ class ValidateBookingCodeForm(FormValidationAction):
         return {"reschedule_when": str(value), "reschedule_day": choice["day"], "reschedule_start": choice["start"]}
 
 
+class ActionAskRescheduleWhen(Action):
+    """Asks for the new day and time, unless this turn already offered that day's free slots."""
+
+    def name(self) -> str:
+        """Names the action."""
+        return "action_ask_reschedule_when"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """One question per turn: the slot buttons for "改到下周二" already ask which time."""
+        if not form_repair.said_this_turn(tracker):
+            dispatcher.utter_message(response="utter_ask_reschedule_when")
+        return []
+
+
 class ActionManageBooking(Action):
     """Shows, cancels or reschedules the checked booking."""
 

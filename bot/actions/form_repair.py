@@ -96,6 +96,16 @@ def last_bot_responses(tracker: Tracker) -> list[str]:
     return names
 
 
+def said_this_turn(tracker: Tracker) -> bool:
+    """Whether the bot already sent a message since the citizen's last one."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot":
+            return True
+    return False
+
+
 def misses(tracker: Tracker, form: str) -> int:
     """How many answers in a row to the current question were not understood."""
     return int(tracker.get_slot(f"{form}_misses") or 0)

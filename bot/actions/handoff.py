@@ -35,6 +35,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions import form_repair
 from bot.actions.service_client import ServiceClient, ServiceError, ServiceUnavailable
 from handoff.vocabulary import EMOTIONAL, Emotion
 
@@ -384,16 +385,6 @@ class ActionAfterOffer(Action):
         return []
 
 
-def _answered_this_turn(tracker: Tracker) -> bool:
-    """Whether the bot has sent a message since the citizen's latest one."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return False
-        if event.get("event") == "bot":
-            return True
-    return False
-
-
 class ActionNotUnderstood(Action):
     """A message the bot cannot act on: ask again once, then offer a person, never the same words twice."""
 
@@ -409,7 +400,7 @@ class ActionNotUnderstood(Action):
         message; then it adds nothing. Either way the bot then waits for the citizen, so
         a fallback never predicts itself again in the same turn.
         """
-        if _answered_this_turn(tracker):
+        if form_repair.said_this_turn(tracker):
             return [FollowupAction("action_listen")]
         misses = misses_in_a_row(citizen_turns(tracker), latest_missed=True)
         if misses >= 2:

@@ -415,3 +415,13 @@ async def test_a_weekday_alone_at_the_read_back_stays_in_the_booked_week() -> No
               "appointment_name": "卢振华", "appointment_mobile": "15890327461"}
     slots, _, _ = await say("哦不对 周四我有事 改周五吧 时间不变", booked, asked="confirmed")
     assert slots["appointment_day"] == "2026-11-27" and slots["appointment_start"] == "10:00"
+
+
+async def test_the_new_time_is_not_asked_again_when_the_day_slots_were_just_offered() -> None:
+    from bot.actions.appointments import ActionAskRescheduleWhen
+
+    offered = [{"event": "user", "text": "K7M2QX 尾号1234 改到下周二"}, {"event": "bot", "text": "下周二还有这些时段："}]
+    for events, asked in ((offered, []), (offered[:1], ["utter_ask_reschedule_when"])):
+        dispatcher = CollectingDispatcher()
+        await ActionAskRescheduleWhen().run(dispatcher, form_tracker({}, "改到下周二", events=events), DOMAIN)
+        assert responses(dispatcher) == asked
