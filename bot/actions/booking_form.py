@@ -159,6 +159,16 @@ class ValidateAppointmentForm(Action):
             elif understood["day"]:
                 # No service yet: keep the day and part, the time is checked once the service is known.
                 changes.update({"appointment_day": understood["day"], "appointment_part": understood["part"]})
+        merged = {**slots, **changes}
+        if asked == "start" and "when" not in found and found and service_id and merged.get("appointment_day") \
+                and not merged.get("appointment_start"):
+            # The time was asked and the citizen went on with something else ("马丽"): the clerk holds the
+            # first free time that day, says so, and goes on; it can still be changed at the read-back.
+            earliest = {**understood, "day": merged["appointment_day"], "day_given": False, "start": None,
+                        "part": merged.get("appointment_part"), "any_time": True, "when_problem": None}
+            chosen, said = await self._time(dispatcher, client, service_id, earliest, merged, "name")
+            changes.update(chosen)
+            prompted = prompted or said
         if "name" in found:
             changes["appointment_name"] = understood["name"]
         if "mobile" in found:
@@ -248,6 +258,11 @@ class ValidateAppointmentForm(Action):
         except (ServiceUnavailable, ServiceError):
             dispatcher.utter_message(response="utter_service_busy")
             return {}, True
+        if answer["available"] and asked != "confirmed" and understood["day_given"] and not understood["start"] \
+                and not part and not understood["any_time"] and answer["slots"] and not slots.get("appointment_start"):
+            # "24号": a day alone; the clerk asks what time suits on it (the next question offers its slots).
+            return {"appointment_day": answer["day"], "appointment_part": None, "appointment_start": None,
+                    "appointment_label": None}, False
         if answer["available"]:
             slot = next((s for s in answer["slots"] if s["start"] == understood["start"]), None) \
                 if understood["start"] else (answer["slots"][0] if answer["slots"] else None)

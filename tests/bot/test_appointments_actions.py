@@ -425,3 +425,15 @@ async def test_the_new_time_is_not_asked_again_when_the_day_slots_were_just_offe
         dispatcher = CollectingDispatcher()
         await ActionAskRescheduleWhen().run(dispatcher, form_tracker({}, "改到下周二", events=events), DOMAIN)
         assert responses(dispatcher) == asked
+
+
+async def test_a_day_alone_asks_the_time_and_an_answer_about_something_else_holds_the_first_one() -> None:
+    # "24号": the clerk asks which time on that day, offering its free slots.
+    slots, said, _ = await say("24号", {"appointment_service": "newborn"}, asked="day")
+    assert slots["appointment_day"] == "2026-11-24" and slots.get("appointment_start") is None
+    assert slots["requested_slot"] == "appointment_start"
+    # The citizen gives the mobile instead: the first free time is held and said, the form goes on.
+    slots, said, _ = await say("电话18736025194", {"appointment_service": "newborn", "appointment_day": "2026-11-24"},
+                               asked="start")
+    assert slots["appointment_mobile"] == "18736025194" and slots["appointment_start"] == "09:00"
+    assert "utter_appointment_slot_chosen" in said and slots["requested_slot"] == "appointment_name"

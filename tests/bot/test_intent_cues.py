@@ -67,6 +67,11 @@ TABLE = [
     ("在哪个窗口", [("check_booking", 0.48), ("stop", 0.1), ("faq", 0.09)], [], "faq"),
     ("我约的是几点来着", [("check_booking", 0.9)], [], "check_booking"),
     ("对，给我找个人", [("affirm", 0.92)], [], "request_human"),
+    # An operation on a record names the record or what it does to it.
+    ("问一下 买卖双方都得到场吗", [("check_complaint", 0.5), ("file_complaint", 0.14)], [], "faq"),
+    ("我上周的投诉处理得怎么样了", [("check_complaint", 0.9)], [], "check_complaint"),
+    ("明天的预约不去了", [("cancel_booking", 0.9)], [], "cancel_booking"),
+    ("能不能改个时间", [("reschedule_booking", 0.8)], [], "reschedule_booking"),
     ("卫生间在几楼", [("faq", 1.0)], [], "faq"),
     # Not a new booking: how booking works, a booking already made, a complaint.
     ("社保卡怎么预约", [("faq", 1.0)], ["service"], "faq"),
