@@ -33,7 +33,9 @@ SKIP = re.compile(r"^\s*(跳过|不想留|不留|不方便|不给|没有|不知�
 # read as meant by normalize_text before the text gets here).
 _TYPO_WORDS = {"身分证": "身份证", "户囗": "户口", "驾照证": "驾驶证", "预釣": "预约", "预哟": "预约", "身fen证": "身份证",
                "公鸡金": "公积金", "房本": "房产证"}
-NEGATED = re.compile(r"不是[^，,。.！!？?]{1,12}")
+NEGATED = re.compile(r"不是[^，,。.！!？?\s]{1,12}")
+# "时间不变", "其他不变": what stays is no correction target.
+_KEPT = re.compile(r"(?:时间|日期|名字|姓名|电话|手机号?|其他|别的|其余)(?:都)?(?:不变|不改|不动|照旧|还是那个|还是原来的|一样)")
 # "晚半个小时", "往后推一天", "提前一个小时": a move from the chosen time.
 SHIFT = re.compile(r"(?:(?P<later>晚|推迟|往后推|往后挪|延后|推后|再晚)|(?P<earlier>早|提前|往前挪|往前提))\s*(?:个)?\s*"
                    r"(?P<amount>半|一|两|二|三|[0-9]+)\s*(?:个)?\s*(?P<half>半)?\s*(?P<unit>天|小时|钟头|分钟)")
@@ -206,7 +208,7 @@ def understand(text: str, *, asked: str | None, rules: AppointmentRules, now: da
             r"\s*(不对|不是|错了)\s*[，,。！!]*\s*", text):
         details.correction = True
         for target, pattern in CORRECTION_TARGETS:
-            if pattern.search(text):
+            if pattern.search(_KEPT.sub("", text)):
                 details.correction_target = target
                 break
         else:

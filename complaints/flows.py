@@ -151,7 +151,9 @@ def with_verified_ticket(*, database: Database, request: CitizenVerification, no
             refused = too_many_attempts(wait, "too many failed lookups, try again later")
         else:
             complaint = complaint_service.get_by_number(db_session=db_session, number=number)
-            if complaint is None or not complaint_service.verification_matches(complaint, request.verification):
+            # The conversation that filed the ticket owns it ("我刚才那个TS…"); anyone else proves it with four digits.
+            if complaint is None or not (complaint_service.filed_by(complaint, request.requester)
+                                         or complaint_service.verification_matches(complaint, request.verification)):
                 guard.failed(number, request.requester)
                 refused = _not_found_or_mismatch()
             else:

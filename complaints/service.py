@@ -241,6 +241,12 @@ def add_citizen_info(*, db_session: Session, complaint: Complaint, text: str, no
               now=now)
 
 
+def filed_by(complaint: Complaint, requester: str) -> bool:
+    """Whether the chat conversation asking is the one that filed the ticket."""
+    return bool(complaint.conversation_id) and secrets.compare_digest(
+        str(complaint.conversation_id).encode(), requester[:64].encode())
+
+
 def verification_matches(complaint: Complaint, verification: str | None) -> bool:
     """Checks the four digits: the mobile's last four, or the lookup code of an anonymous ticket."""
     expected = complaint.mobile[-4:] if complaint.mobile else complaint.lookup_code

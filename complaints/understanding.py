@@ -14,12 +14,13 @@ from service.citizen_details import CORRECTION_CUES, QUESTION_CUES, find_name
 from service.pii import find_digits_run, find_mobile
 
 # Words that only say "I want to complain"; what remains is the complaint itself.
-TRIGGER = re.compile(r"^(?:你好|您好)?[，,\s]*(?:我(?:要|想)?(?:投诉|举报|反映|提意见|差评)(?:一下)?|(?:投诉|举报|反映)(?:一下|个问题)?|"
+TRIGGER = re.compile(r"^(?:你好|您好)?[，,\s]*(?:我(?:要|想)?(?:投诉|举报|反映|提意见|差评)(?:一下)?|(?:投诉|举报|反映)(?:一下|个问题|个事儿?|个情况)?|"
                      r"我有(?:个|一个)?(?:问题|意见|投诉)(?:要反映)?)[，,。.：:!！\s]*")
 # "我电话138…" / "手机号是…" / "联系方式…": the contact, not part of the description.
 CONTACT_CLAUSE = re.compile(r"[，,。\s]*(?:我的?|联系)?(?:电话|手机号?|联系方式|号码)(?:是|为|：|:)?\s*[+0-9０-９ \-]{7,}[，,。]?")
 ANONYMOUS = re.compile(r"匿名|不留|不方便留|不想留|不用联系|不要联系|保密")
 SKIP = re.compile(r"^\s*(跳过|不清楚|不记得|记不清|忘了|不知道|没有|无|略|不方便说)[了吧啊。！!]*\s*$")
+_NEGATED = re.compile(r"不是[^，,。.！!？?\s]{1,12}")
 # "算了，不投诉了": giving up, not a place.
 _WITHDRAW = re.compile(r"算了|不投诉|不提交|不弄了|不办了|不要了|不想投诉|取消")
 # Place words that name no place on their own.
@@ -35,7 +36,7 @@ CORRECTION_TARGETS = (
     ("description", re.compile(r"内容|描述|情况|经过")),
 )
 # Where in the centre, and when: "社保窗口", "3号窗口", "二楼大厅", "今天下午", "昨天上午10点".
-PLACE = re.compile(r"窗口|大厅|柜台|服务台|咨询台|前台|门口|停车场|自助机|取号机|叫号机|等候区|办事区|分中心|服务中心|办事处|"
+PLACE = re.compile(r"窗口|大门口|大厅|柜台|服务台|咨询台|前台|门口|停车场|自助机|取号机|叫号机|等候区|办事区|分中心|服务中心|办事处|"
                    r"厕所|卫生间|洗手间|电梯|楼梯|饮水机|走廊|楼道|入口|出口|大门|坡道|无障碍通道|盲道|通道")
 # Place words next to each other are one place ("大厅门口").
 PLACE_RUN = re.compile(f"(?:{PLACE.pattern})+")
@@ -88,7 +89,8 @@ def _location(text: str) -> str | None:
             continue  # "网上办事大厅登录不了" is a website, not a place in the centre
         if not re.sub(r"^(你们|我们|他们|这个|那个|这|那)", "", before) and place.group(0) in _VAGUE_PLACES:
             continue  # "你们窗口的人" names no window: the clerk asks which one
-        named = before + place.group(0)
+        # "你们大门口" names the centre's gate: who it belongs to is no part of the place.
+        named = re.sub(r"^(你们|我们|他们|咱们)", "", before) + place.group(0)
         floor = next((f.group(0) for f in FLOOR.finditer(text) if f.group(0) not in named), None)
         parts.append(f"{floor}{named}" if floor and not FLOOR.search(named) else named)
         break
@@ -164,7 +166,8 @@ def understand(text: str, *, asked: str | None, min_chars: int, max_chars: int,
         if guess.score:
             details.category, details.category_label = guess.category.value, category_label(guess.category)
             details.category_score = guess.score
-    location = _location(substance if details.description else cleaned)
+    # "不是停车场入口 是一楼大厅取号机旁边": the place denied is not the place.
+    location = _location(_NEGATED.sub(" ", substance if details.description else cleaned))
     if location and not (details.skip and asked == "location") and (details.description or asked in ("location", "confirmed")):
         details.location = location
         if known_location and asked not in ("location",) and details.correction_target != "location" \

@@ -200,12 +200,14 @@ async def handle_waiting_message(router: ConversationRouter, conversation_id: st
             if not ticket.contact_mobile:
                 ticket.contact_mobile = find_mobile(text)
             db_session.flush()
+            # Every second message gets other words, so two messages in a row never get the same reply.
+            again = "_again" if len(ticket.left_messages) % 2 == 0 else ""
             if ticket.status == TicketStatus.queued:
                 position = handoff_service.get_position(db_session=db_session, ticket=ticket) or 1
-                reply = t("handoff", "waiting_position", position=position,
+                reply = t("handoff", f"waiting_position{again}", position=position,
                           minutes=estimate_minutes(app, position, count_online(app, db_session)))
             else:
-                reply = t("handoff", "callback_message_saved")
+                reply = t("handoff", f"callback_message_saved{again}")
             ticket_id, cancelled = ticket.id, False
     if cancelled:
         router.publish_event(conversation_id, {"type": "handoff", "state": "cancelled", "ticket_id": ticket_id})

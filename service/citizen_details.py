@@ -38,12 +38,13 @@ SURNAME_SPELLINGS = re.compile(r"弓长张|立早章|耳东陈|木子李|口天�
 # Characters that end a name inside a sentence.
 _NAME_END = r"(?=$|[\s，,。.！!？?；;、：:]|电话|手机|联系|号码|身份证|的|要|想|来|预约|办|帮|今天|明天|后天|下周|本周|这周|周[一二三四五六日天]|上午|下午)"
 _INTRO = re.compile(
-    r"(?:名字写(?:他|她)?的?|写(?:他|她)的名字|我叫做?|[他她]叫|名叫|叫做|叫我|我的名字[是叫]?|名字[是叫：:]?|姓名[是：:]?|预约人[是：:]?|本人|我是|是|"
+    r"(?:名字写(?:他|她)?的?|写(?:他|她)的名字|我叫做?|俺叫|俺是|[他她]叫|名叫|叫做|叫我|我的名字[是叫]?|名字[是叫：:]?|姓名[是：:]?|预约人[是：:]?|本人|我是|是|"
     # Who books for a family member names themselves by the relation ("孩子他爸雷振宇", "我老伴王秀英").
     r"(?:我是)?(?:孩子|宝宝|娃)(?:他|她)?(?:爸爸|妈妈|[爸妈爹娘])|(?:我|他|她)?(?:老伴|爱人|媳妇|老婆|老公|丈夫|妻子)(?:叫)?|"
     r"佢叫|姓名写)\s*"
     r"(?P<name>[\u4e00-\u9fa5·]{2,5}?)" + _NAME_END
 )
+_BEFORE_MOBILE = re.compile(r"(?P<run>[\u4e00-\u9fa5]{2,8})(?:电话|手机号?|号码)?(?=1[3-9][0-9]{9}(?![0-9]))")
 _LIST_SEPARATORS = re.compile(r"[，,、；;\s]+")
 _BARE = re.compile(r"^(?:我叫做?|叫|名字[是叫：:]?|姓名[是：:]?|我是|是)?\s*(?P<name>[\u4e00-\u9fa5·]{2,5})\s*[。.！!]?$")
 # Words that can follow 我是 / 是 without being a name (我是来办…, 我是本人, 是的).
@@ -94,6 +95,13 @@ def find_name(text: str, *, asked: bool = False, with_details: bool = False) -> 
         bare = _BARE.match(cleaned)
         if bare and plausible_name(bare.group("name"), expected=True):
             return bare.group("name")
+    # A name typed right before the mobile with no space ("约个驾照换证欧阳春燕18732015037").
+    glued = _BEFORE_MOBILE.search(cleaned)
+    if glued:
+        run = glued.group("run")
+        for size in (4, 3, 2):
+            if len(run) >= size and plausible_name(run[-size:]):
+                return run[-size:]
     # A list of details ("整个社保卡，后天上午十点，李娜，158…"): a part that is just a name, when the
     # message also gives a number (a bare "不约了，谢谢" lists no details), or when the name was asked.
     parts = [part.strip() for part in _LIST_SEPARATORS.split(cleaned)]

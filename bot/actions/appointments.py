@@ -31,7 +31,10 @@ APPOINTMENT_SLOTS = ["appointment_service", "appointment_day", "appointment_star
                      "appointment_label", "appointment_service_name", "appointment_request_id",
                      "appointment_misses", "appointment_prompted"]
 BOOKING_SLOTS = ["booking_operation", "booking_code_value", "booking_mobile_last4", "booking_service",
-                 "reschedule_when", "reschedule_day", "reschedule_start"]
+                 "booking_day", "reschedule_when", "reschedule_day", "reschedule_start"]
+# What a finished operation forgets; the checked code, digits, service and day stay for a follow-up
+# in the same conversation ("那帮我改到同一天下午三点" after "我约的是几点").
+OPERATION_SLOTS = ["booking_operation", "reschedule_when", "reschedule_day", "reschedule_start"]
 
 
 def service_client() -> ServiceClient:
@@ -215,14 +218,16 @@ class ValidateBookingCodeForm(FormValidationAction):
             dispatcher.utter_message(response="utter_booking_lookup_throttled" if throttled else "utter_booking_not_found")
             # The code is kept: the citizen says the digits (or a corrected code) again.
             return {"booking_mobile_last4": None}
-        return {"booking_mobile_last4": last4, "booking_service": booking["service_id"]}
+        return {"booking_mobile_last4": last4, "booking_service": booking["service_id"],
+                "booking_day": str(booking["day"])}
 
     async def validate_reschedule_when(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                        domain: DomainDict) -> dict[str, Any]:
         """Checks the new time; a day without a time gets its free slots as buttons."""
         try:
+            # A time alone ("同一天下午三点") is on the day picked so far, else on the booked day.
             choice = await choose_time(service_client(), dispatcher, tracker.get_slot("booking_service"), str(value),
-                                       tracker.get_slot("reschedule_day"))
+                                       tracker.get_slot("reschedule_day") or tracker.get_slot("booking_day"))
         except (ServiceUnavailable, ServiceError):
             dispatcher.utter_message(response="utter_service_busy")
             return {"reschedule_when": None}
@@ -282,6 +287,8 @@ class ActionManageBooking(Action):
                                          service_name=booking["service_name"], slot_label=booking["label"],
                                          office_name=booking["office_name"], window_name=booking["window_name"],
                                          status_name=booking["status_name"])
+            if operation != "cancel":
+                return [*clear(OPERATION_SLOTS), SlotSet("booking_day", str(booking["day"]))]
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_service_busy")
         except ServiceError as error:

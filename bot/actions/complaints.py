@@ -251,7 +251,7 @@ class ActionSubmitComplaint(Action):
                                      deadlines=filed["deadlines_text"])
         if filed.get("is_repeat"):
             dispatcher.utter_message(response="utter_complaint_repeat_noted")
-        return reset
+        return [*reset, SlotSet("complaint_filed_number", filed["number"])]
 
 
 class ActionStartComplaintLookup(Action):
@@ -283,9 +283,13 @@ class ValidateComplaintLookupForm(FormValidationAction):
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> List[Text]:
-        if tracker.get_slot("complaint_request") == "add_info":
-            return domain_slots
-        return [slot for slot in domain_slots if slot != "complaint_extra_info"]
+        slots = domain_slots if tracker.get_slot("complaint_request") == "add_info" else \
+            [slot for slot in domain_slots if slot != "complaint_extra_info"]
+        number, filed = tracker.get_slot("complaint_ticket_number"), tracker.get_slot("complaint_filed_number")
+        if number and filed and str(number).upper() == str(filed).upper():
+            # The ticket was filed in this conversation: the service knows it is theirs.
+            slots = [slot for slot in slots if slot != "complaint_verification"]
+        return slots
 
     async def validate_complaint_ticket_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                                domain: DomainDict) -> Dict[Text, Any]:

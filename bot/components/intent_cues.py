@@ -17,7 +17,8 @@ correct the prediction, in this order:
 5. a short question read as a complaint (要交钱不) is ``faq``; naming a new
    complaint is ``file_complaint`` (我要投述！问公租房…), and so is a fault of a
    place or machine of the centre told without asking anything
-   (取号机把我身份证吞进去了 半天不吐出来);
+   (取号机把我身份证吞进去了 半天不吐出来), and a bad experience told at length
+   (…好不容易轮到我 窗口的说系统要维护让我下午再来 这叫什么事啊);
 6. a request to book with a day or a time (or read as a closed-class intent)
    is ``book_appointment`` unless it asks how booking works, names a booking
    already made or complains (身分证快到期了 后天下午两点半有号么); so is a day or a
@@ -71,6 +72,8 @@ _OUT_OF_SCOPE_REPLACES = {"faq", "inform", "nlu_fallback", "unclear", "book_appo
                           "cancel_booking", "reschedule_booking", "check_complaint"}
 _STOP_REPLACES = {"faq", "inform", "nlu_fallback", "unclear", "affirm", "greet", "out_of_scope"}
 _SHORT_STOP = 12
+# The catalogue's entry for the centre itself (faq/catalogue.yml).
+CENTRE_SERVICE = "service_center"
 _CONFIDENT_LEFT = 0.3
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _CODE_LIKE = re.compile(r"[A-Za-z0-9]{6,}|\d{4,}")
@@ -113,7 +116,10 @@ class IntentCues:
     fault_places: Pattern[str]
     fault_words: Pattern[str]
     fault_question: Pattern[str]
+    story_words: List[str]
+    story_min_chars: int
     can_book: Pattern[str]
+    reschedule_words: Pattern[str]
     person_declined: Pattern[str]
     person_requests: Pattern[str]
     out_of_scope_words: Pattern[str]
@@ -141,7 +147,10 @@ class IntentCues:
             fault_places=literal(data["fault_places"]),
             fault_words=literal(data["fault_words"]),
             fault_question=_compile(data["fault_question"]),
+            story_words=[str(word) for word in data["story_words"]],
+            story_min_chars=int(data["story_min_chars"]),
             can_book=_compile(data["can_book"]),
+            reschedule_words=_compile(data["reschedule_words"]),
             person_declined=_compile(data["person_declined"]),
             person_requests=_compile(data["person_requests"]),
             out_of_scope_words=literal(data["out_of_scope_words"]),
@@ -160,6 +169,12 @@ class IntentCues:
     def opens_complaint(self, text: str) -> bool:
         """"我要投诉…" names a new complaint (not its progress or how to file one)."""
         return bool(self.complaint_openers.search(text)) and not self.complaint_not_new.search(text)
+
+    def tells_grievance(self, text: str) -> bool:
+        """A bad experience told at length: long, asking nothing, with two or more story words."""
+        if len(_PUNCTUATION.sub("", text)) < self.story_min_chars or self.fault_question.search(text):
+            return False
+        return sum(1 for word in self.story_words if word in text) >= 2 and not self.complaint_not_new.search(text)
 
     def reports_fault(self, text: str) -> bool:
         """"取号机把我身份证吞进去了": a place of the centre and what is wrong with it, asking nothing."""
@@ -308,8 +323,17 @@ class IntentCueChecker(GraphComponent):
             return ("complaint_opener", "file_complaint", max(confidence, 0.9))
         if current in _COMPLAINT_REPLACES - {"book_appointment"} and cues.reports_fault(text):
             return ("fault_report", "file_complaint", max(confidence, 0.9))
-        if current in _BOOKING_REPLACES and cues.is_new_booking(text, current, "service" in entities, "mobile" in entities):
+        if current in _COMPLAINT_REPLACES - {"book_appointment", "stop"} and cues.tells_grievance(text):
+            return ("grievance_story", "file_complaint", max(confidence, 0.9))
+        # The centre itself (网上预约, 政务中心) is no service one books.
+        services = {e.get("value") for e in message.get(ENTITIES) or [] if e.get("entity") == "service"}
+        names_service = bool(services - {CENTRE_SERVICE})
+        if current in _BOOKING_REPLACES and cues.is_new_booking(text, current, names_service, "mobile" in entities):
             return ("booking_request", "book_appointment", max(confidence, 0.9))
+        if current == "book_appointment" and not services and cues.reschedule_words.search(text) \
+                and not cues.booking_verbs.search(cues.reschedule_words.sub("", text)):
+            # "那帮我改到同一天下午三点": moving the booking talked about, not a new one.
+            return ("reschedule_words", "reschedule_booking", max(confidence, 0.9))
         if current in cues.needs_cue and not cues.has_cue(current, text):
             return self._next_cued(text, message, current, confidence)
         if current == "inform" and not message.get(ENTITIES) and not _CJK.search(text) \

@@ -317,9 +317,13 @@ async def test_lookup_reschedule_and_cancel_by_code() -> None:
     assert wrong == {"booking_mobile_last4": None}
     assert responses(dispatcher) == ["utter_booking_not_found"]
     right, _ = await validate(form, "booking_mobile_last4", "尾号5678", {"booking_code_value": code})
-    assert right == {"booking_mobile_last4": "5678", "booking_service": "passport"}
+    assert right == {"booking_mobile_last4": "5678", "booking_service": "passport", "booking_day": "2026-11-20"}
     status = await manage("check", code, "5678")
     assert status.messages[0]["status_name"] == "已预约"
+    # A time alone after the look-up ("同一天下午三点") is on the booked day.
+    same_day, _ = await validate(form, "reschedule_when", "同一天下午三点",
+                                 {"booking_service": "passport", "booking_day": "2026-11-20"})
+    assert same_day["reschedule_day"] == "2026-11-20" and same_day["reschedule_start"] == "15:00"
     when, _ = await validate(form, "reschedule_when", "下周一下午两点", {"booking_service": "passport"})
     assert when["reschedule_day"] == "2026-11-23" and when["reschedule_start"] == "14:00"
     moved = await manage("reschedule", code, "5678", reschedule_day="2026-11-23", reschedule_start="14:00")

@@ -127,3 +127,13 @@ def test_lookup_form_validates_number_and_digits() -> None:
                                              "complaint_extra_info"], dispatcher,
                                             tracker(slots={"complaint_request": "check"}), {}))
     assert slots == ["complaint_ticket_number", "complaint_verification"]
+
+
+def test_a_ticket_filed_in_this_conversation_is_looked_up_without_the_four_digits() -> None:
+    form = complaints.ValidateComplaintLookupForm()
+    asked = ["complaint_ticket_number", "complaint_verification", "complaint_extra_info"]
+    own = tracker(slots={"complaint_ticket_number": "TS20261201-0005", "complaint_filed_number": "TS20261201-0005"})
+    other = tracker(slots={"complaint_ticket_number": "TS20261130-0002", "complaint_filed_number": "TS20261201-0005"})
+    assert asyncio.run(form.required_slots(asked, CollectingDispatcher(), own, {})) == ["complaint_ticket_number"]
+    assert asyncio.run(form.required_slots(asked, CollectingDispatcher(), other, {})) == [
+        "complaint_ticket_number", "complaint_verification"]

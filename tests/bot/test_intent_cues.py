@@ -20,7 +20,8 @@ def corrected(text: str, ranking: list[tuple[str, float]], entities: list[str] =
     checker = IntentCueChecker({}, None, None, CUES)  # type: ignore[arg-type]
     intents = [{"name": name, "confidence": confidence} for name, confidence in ranking]
     message = Message(data={"text": text, "intent": intents[0], "intent_ranking": intents,
-                            "entities": [{"entity": e, "value": "x"} for e in entities]})
+                            "entities": [{"entity": e.partition("=")[0], "value": e.partition("=")[2] or "x"}
+                                         for e in entities]})
     checker.process([message])
     return message.get("intent")["name"]
 
@@ -56,12 +57,17 @@ TABLE = [
     ("低保申请能预约吗", [("faq", 1.0)], ["service"], "book_appointment"),
     ("娃刚满月 想给他上个户口 能约吗", [("faq", 1.0), ("book_appointment", 0.0)], ["service"], "book_appointment"),
     ("为什么不能约社保卡", [("faq", 1.0)], ["service"], "faq"),
+    # The centre itself is no service to book: how its booking works is a question.
+    ("能不能网上先预约再过去", [("faq", 1.0)], ["service=service_center"], "faq"),
     # A fault of the centre told as a story is a complaint; asking about one is a question.
     ("二楼女卫生间地上全是水 好像哪里漏了 刚才有个老太太差点滑倒 你们也不放个牌子", [("faq", 0.99)], [],
      "file_complaint"),
     ("一楼大厅那个自助取号机把我身份证吞进去了 半天不吐出来 喊人也没人来", [("faq", 1.0)], ["service"],
      "file_complaint"),
     ("取号机坏了怎么办", [("faq", 0.9)], [], "faq"),
+    ("昨天上午八点半就来了 在三楼公积金那排到十一点多 好不容易轮到我 窗口的说系统要维护让我下午再来 这叫什么事啊",
+     [("faq", 0.9)], ["service"], "file_complaint"),
+    ("我在外地工作 社保在老家交了三年 现在想转过来 工作人员说要先开证明 需要什么材料", [("faq", 0.9)], ["service"], "faq"),
     # Demanding redress is a complaint, not a stop; asking where is no booking lookup.
     ("我不想再填第二遍了 你们得给我个说法", [("stop", 0.8), ("file_complaint", 0.1)], [], "file_complaint"),
     ("在哪个窗口", [("check_booking", 0.48), ("stop", 0.1), ("faq", 0.09)], [], "faq"),
@@ -71,6 +77,8 @@ TABLE = [
     ("问一下 买卖双方都得到场吗", [("check_complaint", 0.5), ("file_complaint", 0.14)], [], "faq"),
     ("我上周的投诉处理得怎么样了", [("check_complaint", 0.9)], [], "check_complaint"),
     ("明天的预约不去了", [("cancel_booking", 0.9)], [], "cancel_booking"),
+    ("那帮我改到同一天下午三点 上午有事", [("book_appointment", 0.8)], [], "reschedule_booking"),
+    ("帮我约明天上午，改到下午也行", [("book_appointment", 0.9)], [], "book_appointment"),
     ("能不能改个时间", [("reschedule_booking", 0.8)], [], "reschedule_booking"),
     ("卫生间在几楼", [("faq", 1.0)], [], "faq"),
     # Not a new booking: how booking works, a booking already made, a complaint.

@@ -24,6 +24,15 @@ def test_lookup_shows_status_and_every_staff_response(client: TestClient, intern
     assert "wang.li" not in response.text and "13812345678" not in response.text
 
 
+def test_the_conversation_that_filed_a_ticket_reads_it_without_the_digits(client: TestClient, internal_headers,
+                                                                         clock: FrozenClock) -> None:
+    number = file(client, internal_headers, conversation_id="web-filer-1")["number"]
+    assert lookup(client, internal_headers, number, None, requester="web-filer-1").status_code == 200
+    # Another conversation still needs the four digits, and guessing without them learns nothing.
+    assert lookup(client, internal_headers, number, None, requester="web-other-2").status_code == 404
+    assert lookup(client, internal_headers, number, "5678", requester="web-other-2").status_code == 200
+
+
 def test_wrong_digits_and_unknown_numbers_get_the_same_answer(client: TestClient, internal_headers,
                                                               clock: FrozenClock) -> None:
     number = file(client, internal_headers)["number"]
