@@ -40,12 +40,15 @@ PLACE = re.compile(r"窗口|大门口|大厅|柜台|服务台|咨询台|前台|�
                    r"厕所|卫生间|洗手间|电梯|楼梯|饮水机|走廊|楼道|入口|出口|大门|坡道|无障碍通道|盲道|通道")
 # Place words next to each other are one place ("大厅门口").
 PLACE_RUN = re.compile(f"(?:{PLACE.pattern})+")
+# Areas of the centre named after a floor ("三楼公积金", "二楼社保那边").
+AREA = re.compile(r"(?:公积金|社保|医保|税务|出入境|户政|户籍|车管|车驾管|不动产|婚姻登记|人社|民政|企业开办|综合受理|"
+                  r"养老|失业|残联|办税)(?:服务区|区|窗口|柜台)?")
 # A floor ("二楼", "3层"): a place of its own, and put before the place it is on ("三楼" + "税务窗口").
 FLOOR = re.compile(r"(?:[一二三四五六七八九十]|[0-9]{1,2})\s*[楼层](?![梯道])|负[一二]楼")
 # "地点是…", "位置在…": words that only announce the place.
 _PLACE_ANNOUNCED = re.compile(r"^(?:地点|位置|地方)(?:是|在|为|：|:)?")
 # Where the words naming a place start: after the last of these before it ("有人在大厅" → "大厅").
-_PLACE_START = re.compile(r".*[在到去从于，,。\s的了是人]")
+_PLACE_START = re.compile(r".*[在到去从于，,。\s的了是人说]")
 WHEN = re.compile(r"(?:今天|昨天|前天|刚才|刚刚|上周[一二三四五六日天]?|这周[一二三四五六日天]?|本周[一二三四五六日天]?|"
                   r"周[一二三四五六日天]|[0-9一二三四五六七八九十]{1,3}月[0-9一二三四五六七八九十]{1,3}[日号]|[0-9]{1,2}[日号](?![窗楼柜台门]))"
                   r"(?:早上|上午|中午|下午|晚上)?(?:[0-9一二两三四五六七八九十]{1,3}点(?:[0-9]{1,2}分?|半)?)?"
@@ -97,7 +100,9 @@ def _location(text: str) -> str | None:
     else:
         floor = FLOOR.search(text)
         if floor:
-            parts.append(floor.group(0))
+            # "在三楼公积金那排到十一点多": the floor and the area of the centre named after it.
+            area = AREA.match(text, floor.end())
+            parts.append(floor.group(0) + (area.group(0) if area else ""))
     times = [match.group(0) for match in WHEN.finditer(text)]
     if times:
         parts.append(max(times, key=len))
@@ -166,8 +171,10 @@ def understand(text: str, *, asked: str | None, min_chars: int, max_chars: int,
         if guess.score:
             details.category, details.category_label = guess.category.value, category_label(guess.category)
             details.category_score = guess.score
-    # "不是停车场入口 是一楼大厅取号机旁边": the place denied is not the place.
-    location = _location(_NEGATED.sub(" ", substance if details.description else cleaned))
+    # "不是停车场入口 是一楼大厅取号机旁边" answering the place or at the read-back: the place denied is not
+    # the place ("你们不是说停车场免费吗" in a story denies nothing).
+    told = substance if details.description else cleaned
+    location = _location(_NEGATED.sub(" ", told) if asked in ("location", "confirmed") else told)
     if location and not (details.skip and asked == "location") and (details.description or asked in ("location", "confirmed")):
         details.location = location
         if known_location and asked not in ("location",) and details.correction_target != "location" \
@@ -175,7 +182,7 @@ def understand(text: str, *, asked: str | None, min_chars: int, max_chars: int,
             details.location = f"{known_location}，{location}"[:200]
         details.found.append("location")
     elif asked == "location" and substance and not details.skip and "contact" not in details.found \
-            and not details.is_question and not _WITHDRAW.search(cleaned):
+            and not details.is_question and not _WITHDRAW.search(cleaned) and not TRIGGER.match(cleaned):
         details.location = substance[:200]
         details.found.append("location")
     return details

@@ -52,7 +52,7 @@ _NOT_NAMES = frozenset("本人 的 对的 是的 好的 这样 那个 这个 来
                        "感谢 麻烦 没事 时间".split())
 # Date and time words that start with a surname character (明天, 周五, 上午...).
 _TIME_WORDS = re.compile(r"^(?:[今明后昨前]天|大后天|[上下中]午|早上|晚上|周[一二三四五六日天末]|星期.|礼拜.|月底|月初|年底)|[号点分]$")
-_NOT_NAME_CHARS = set("的了吗呢吧啊呀嘛么办约证卡号码话午期改错没要想去在不谢很太挺")
+_NOT_NAME_CHARS = set("的了吗呢吧啊呀嘛么办约证卡号码话午期改错没要想去在不谢很太挺是该为")
 
 
 # How citizens say that something they said was wrong ("不对", "写错了", "改成…", "换到…").

@@ -148,6 +148,10 @@ TABLE = [
     ("这周六下午三点半能办护找不 我叫甘思远 13158094726", None,
      {"service_id": "passport", "day": "2026-11-21", "start": "15:30", "name": "甘思远"}),
     ("公积金 明天 13800000000", None, {"name": None}),
+    ("下周二下午两点半约个驾照换证欧阳春燕18732015037", None, {"name": "欧阳春燕", "start": "14:30"}),
+    ("手机号打错了 最后是29 应该是15123826129", "confirmed", {"mobile": "15123826129", "name": None}),
+    ("搞错了搞错了 不是社保卡 我要办的是医保报销 时间不变", "confirmed",
+     {"service_id": "medical_insurance", "correction_target": "service"}),
 ]
 
 

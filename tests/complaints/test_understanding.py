@@ -19,6 +19,12 @@ TABLE = [
     ("二楼厕所太脏了，一直没人打扫，我要反映一下", None, {"location": "二楼厕所"}),
     ("有人在大厅门口收钱帮插队", None, {"location": "大厅门口", "category": "fees_integrity"}),
     ("电梯坏了一上午没人修", None, {"location": "电梯"}),
+    # A floor with the area named after it; a rhetorical "不是说…吗" denies no place; a denied place at the
+    # read-back is replaced by the one said after it.
+    ("昨天在三楼公积金那排到十一点多 好不容易轮到我 窗口的说系统要维护让我下午再来", None, {"location": "三楼公积金，昨天"}),
+    ("气死我了 你们不是说地下停车场前两个小时免费吗 我才停了一个多小时 出来收了我20块", None, {"location": "地下停车场"}),
+    ("等下 地点说错了 不是停车场入口 是一楼大厅取号机旁边", "confirmed", {"location": "一楼大厅取号机"}),
+    ("我要投诉 这钱不能白交", "location", {"location": None}),
     # A website is no place in the centre; a WeChat "加急费" is a fee demand.
     ("网上办事大厅一直登录不了，验证码收不到，我要投诉", None, {"location": None, "category": "system_failure"}),
     ("举报一下三楼公积金C03窗口那个女的 让我加她微信转两百块加急费 说不转就得等一个月", None,
