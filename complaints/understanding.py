@@ -36,7 +36,7 @@ CORRECTION_TARGETS = (
     ("description", re.compile(r"内容|描述|情况|经过")),
 )
 # Where in the centre, and when: "社保窗口", "3号窗口", "二楼大厅", "今天下午", "昨天上午10点".
-PLACE = re.compile(r"窗口|大门口|大厅|柜台|服务台|咨询台|前台|门口|停车场|自助机|取号机|叫号机|等候区|办事区|分中心|服务中心|办事处|"
+PLACE = re.compile(r"(?<![A-Za-z0-9])[A-Ha-h][0-9]{2}(?:号)?(?:窗口)?(?![0-9])|[0-9]{1,2}号窗口|窗口|大门口|大厅|柜台|服务台|咨询台|前台|门口|停车场|自助机|取号机|叫号机|等候区|办事区|分中心|服务中心|办事处|"
                    r"厕所|卫生间|洗手间|电梯|楼梯|饮水机|走廊|楼道|入口|出口|大门|坡道|无障碍通道|盲道|通道")
 # Place words next to each other are one place ("大厅门口").
 PLACE_RUN = re.compile(f"(?:{PLACE.pattern})+")
@@ -136,6 +136,13 @@ def understand(text: str, *, asked: str | None, min_chars: int, max_chars: int,
     if chosen is not None:
         details.category, details.category_label, details.category_score = chosen.value, category_label(chosen), 100
         details.found.append("category")
+    elif asked == "category":
+        # "就是两边说法不一样" answering the category question: the kind of problem in the citizen's words.
+        guess = infer_category(cleaned)
+        if guess.score:
+            details.category, details.category_label = guess.category.value, category_label(guess.category)
+            details.category_score = guess.score
+            details.found.append("category")
 
     target = next((target for target, pattern in CORRECTION_TARGETS if pattern.search(cleaned)), None)
     # "这不是第一次了" inside a long description is no correction: a correction is short or names its field.

@@ -10,7 +10,8 @@ sound: 护找 for 护照, 台弯通行正 for 台湾通行证, 公鸡金 for 公
   characters differ;
 - it is not itself a word of the general dictionary (公正 stays 公正, it is not
   a misspelt 公证; 畜生 is not 出生), it starts and ends where jieba's words do
-  (个说法 holds 说法, not 个税), no real word inside it changes (租房公积金 is
+  (个说法 holds 说法, not 个税; a word cut at its edge must leave a word behind:
+  驾找到期 reads 驾照 + 到期), no real word inside it changes (租房公积金 is
   not 住房公积金), and no particle or function word changes (预约吗 is no
   预约码, 不办了 no 补办了).
 
@@ -133,12 +134,25 @@ def _word_spans(text: str) -> tuple[set[int], list[tuple[int, int]]]:
 def _plausible_slip(text: str, start: int, meant: str, bounds: set[int], words: list[tuple[int, int]]) -> bool:
     """A replacement that only touches characters which form no word with their neighbours."""
     end = start + len(meant)
-    if start not in bounds or end not in bounds:
+    # A word jieba found across the run's edge is a misreading of the slip only when what is left of it
+    # outside the run is a word of its own (驾找到期: 找到 is cut, 到期 is left; 个说法 leaves 法).
+    crossing = [(s, e) for s, e in words if s < start < e or s < end < e]
+    for word_start, word_end in crossing:
+        if word_start < end < word_end:
+            pieces = list(_segmenter().cut(text[end:end + 6], HMM=False))
+            left = pieces[0] if pieces else ""
+        else:
+            pieces = list(_segmenter().cut(text[max(0, start - 6):start], HMM=False))
+            left = pieces[-1] if pieces else ""
+        if len(left) < 2 or not is_dictionary_word(left):
+            return False
+    if (start not in bounds and not crossing) or (end not in bounds and not crossing):
         return False
     changed = [start + offset for offset, char in enumerate(meant) if text[start + offset] != char]
     if any(text[index] in _FUNCTION_CHARS or meant[index - start] in _FUNCTION_CHARS for index in changed):
         return False
-    return not any(word_start <= index < word_end for word_start, word_end in words for index in changed)
+    inside = [word for word in words if word not in crossing]
+    return not any(word_start <= index < word_end for word_start, word_end in inside for index in changed)
 
 
 def _meant(run: str, candidates: list[tuple[str, tuple[str, ...]]]) -> str | None:

@@ -211,11 +211,16 @@ class IntentCues:
         if names_service and self.can_book.search(text):
             # "上个户口 能约吗": whether it can be booked is answered by booking it.
             return True
+        if names_service and gives_mobile and not self.question_words.search(text):
+            # "17756230948 办港澳通行证续签注": a service with a mobile number and no question is a booking.
+            return True
         has_time = bool(self.time_words.search(text))
         if not self.booking_verbs.search(text):
             # A day or time with a service and a mobile number is a booking, whatever else DIET read
-            # ("宝宝满月了要上户口，下周三上午九点半，我是孩子妈妈邱雪，电话176…").
-            return has_time and names_service and (intent in {"inform", "nlu_fallback"} or gives_mobile)
+            # ("宝宝满月了要上户口，下周三上午九点半，我是孩子妈妈邱雪，电话176…"); so is a day or time with a
+            # mobile read as a bare value, the service unrecognised ("这周六早上九点半 覃美玲 186…").
+            return has_time and (names_service and (intent in {"inform", "nlu_fallback"} or gives_mobile)
+                                 or gives_mobile and intent in {"inform", "nlu_fallback"})
         return has_time or intent in self.needs_cue or intent in {"inform", "nlu_fallback"}
 
     def has_cue(self, intent: str, text: str) -> bool:

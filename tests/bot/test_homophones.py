@@ -17,6 +17,7 @@ SLIPS = [
     ("无犯醉记录证明", "无犯罪记录证明"),
     ("老年正怎么办", "老年证怎么办"),
     ("带款买房", "贷款买房"),
+    ("驾找到期了要换", "驾照到期了要换"),
 ]
 
 # Sound-alikes that are what the citizen meant: particles, real words, words across a boundary.

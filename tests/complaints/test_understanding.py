@@ -25,6 +25,8 @@ TABLE = [
     ("气死我了 你们不是说地下停车场前两个小时免费吗 我才停了一个多小时 出来收了我20块", None, {"location": "地下停车场"}),
     ("等下 地点说错了 不是停车场入口 是一楼大厅取号机旁边", "confirmed", {"location": "一楼大厅取号机"}),
     ("我要投诉 这钱不能白交", "location", {"location": None}),
+    ("窗口我记错了 是B02 不是B03", "confirmed", {"location": "B02"}),
+    ("就是两边说法不一样", "category", {"category": "policy_answer"}),
     # A website is no place in the centre; a WeChat "加急费" is a fee demand.
     ("网上办事大厅一直登录不了，验证码收不到，我要投诉", None, {"location": None, "category": "system_failure"}),
     ("举报一下三楼公积金C03窗口那个女的 让我加她微信转两百块加急费 说不转就得等一个月", None,
