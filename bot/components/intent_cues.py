@@ -217,10 +217,9 @@ class IntentCues:
         has_time = bool(self.time_words.search(text))
         if not self.booking_verbs.search(text):
             # A day or time with a service and a mobile number is a booking, whatever else DIET read
-            # ("宝宝满月了要上户口，下周三上午九点半，我是孩子妈妈邱雪，电话176…"); so is a day or time with a
-            # mobile read as a bare value, the service unrecognised ("这周六早上九点半 覃美玲 186…").
-            return has_time and (names_service and (intent in {"inform", "nlu_fallback"} or gives_mobile)
-                                 or gives_mobile and intent in {"inform", "nlu_fallback"})
+            # ("宝宝满月了要上户口，下周三上午九点半，我是孩子妈妈邱雪，电话176…"). Without a service it may
+            # answer another form ("今天上午，电话137…" for a complaint).
+            return has_time and names_service and (intent in {"inform", "nlu_fallback"} or gives_mobile)
         return has_time or intent in self.needs_cue or intent in {"inform", "nlu_fallback"}
 
     def has_cue(self, intent: str, text: str) -> bool:

@@ -75,7 +75,7 @@ TABLE = [
     ("对，给我找个人", [("affirm", 0.92)], [], "request_human"),
     ("我一个一个问太乱了 能不能直接安排个工作人员跟我对接", [("faq", 0.9)], ["service"], "request_human"),
     ("17756230948 办港澳通行证续签注", [("faq", 1.0)], ["mobile", "service"], "book_appointment"),
-    ("这周六早上九点半 覃美玲 18675302149", [("inform", 0.9)], ["mobile"], "book_appointment"),
+    ("今天上午，电话13730000007", [("inform", 0.9)], ["mobile"], "inform"),
     # An operation on a record names the record or what it does to it.
     ("问一下 买卖双方都得到场吗", [("check_complaint", 0.5), ("file_complaint", 0.14)], [], "faq"),
     ("我上周的投诉处理得怎么样了", [("check_complaint", 0.9)], [], "check_complaint"),
