@@ -15,7 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.handoff import last_bot_text
+from bot.actions.handoff import last_bot_text, previous_turn_bot_texts
 from bot.actions.service_client import ServiceClient, ServiceError, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class FaqReplyAction(Action, ABC):
              domain: Dict[str, Any]) -> None:
         """Sends the reply's text with its buttons; an answer just given is introduced as such."""
         text = reply["text"]
-        if text == last_bot_text(tracker):
+        if text == last_bot_text(tracker) or text in previous_turn_bot_texts(tracker):
             same = ((domain or {}).get("responses") or {}).get("utter_faq_same_answer") or []
             if same:
                 text = f"{same[0]['text']}\n{text}"

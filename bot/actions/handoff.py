@@ -121,6 +121,20 @@ def last_bot_text(tracker: Tracker) -> Optional[str]:
     return None
 
 
+def previous_turn_bot_texts(tracker: Tracker) -> List[str]:
+    """The texts the bot sent in its previous turn (an answer, then the form's question again)."""
+    texts: List[str] = []
+    seen_user = 0
+    for event in reversed(tracker.applied_events()):
+        if event.get("event") == "user":
+            seen_user += 1
+            if seen_user == 2:
+                break
+        elif event.get("event") == "bot" and seen_user == 1 and event.get("text"):
+            texts.append(event["text"])
+    return texts
+
+
 def unrepeated_response(domain: Dict[str, Any], tracker: Tracker, names: Sequence[str]) -> str:
     """The first of the responses whose words differ from the bot's latest message."""
     previous = last_bot_text(tracker)

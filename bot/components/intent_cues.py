@@ -123,6 +123,7 @@ class IntentCues:
     person_declined: Pattern[str]
     person_requests: Pattern[str]
     out_of_scope_words: Pattern[str]
+    out_of_scope_requests: Pattern[str]
     short_question_max: int
 
     @classmethod
@@ -154,6 +155,7 @@ class IntentCues:
             person_declined=_compile(data["person_declined"]),
             person_requests=_compile(data["person_requests"]),
             out_of_scope_words=literal(data["out_of_scope_words"]),
+            out_of_scope_requests=_compile(data["out_of_scope_requests"]),
             short_question_max=int(data["short_question_max"]),
         )
 
@@ -313,7 +315,8 @@ class IntentCueChecker(GraphComponent):
         operation = cues.operation(text, entities)
         if operation is not None:
             return None if operation == current else ("identifier_operation", operation, max(confidence, 0.9))
-        if current in _OUT_OF_SCOPE_REPLACES and "service" not in entities and cues.out_of_scope_words.search(text):
+        if current in _OUT_OF_SCOPE_REPLACES and "service" not in entities and (
+                cues.out_of_scope_words.search(text) or cues.out_of_scope_requests.search(text)):
             return ("out_of_scope_words", "out_of_scope", max(confidence, 0.9))
         if cues.is_yes(text):
             return None if current == "affirm" else ("yes_words", "affirm", 1.0)

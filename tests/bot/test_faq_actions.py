@@ -177,3 +177,18 @@ async def test_the_same_answer_twice_in_a_row_is_introduced_as_such(service_url:
     await ActionAnswerFaq(ServiceClient(service_url, TOKEN, timeout=10)).run(dispatcher, tracker, domain)
     again = dispatcher.messages[0]["text"]
     assert again != answer and again.startswith("刚才的答复里已经写到了：") and answer in again
+
+
+async def test_the_same_answer_after_the_forms_question_is_introduced_as_such(service_url: str) -> None:
+    # Mid-form the answer is followed by the form's question; the next answer is compared with both.
+    first, _ = await run(ActionAnswerFaq, service_url, tracker_of("办护照要带什么"))
+    answer = first.messages[0]["text"]
+    message = {"text": "护照要带啥材料", "intent": {"name": "faq", "confidence": 0.9}, "entities": []}
+    events = [{"event": "user", "text": "办护照要带什么"}, {"event": "bot", "text": answer},
+              {"event": "bot", "text": "我们接着预约：请问您想约哪一天？"},
+              {"event": "user", "text": message["text"], "parse_data": message}]
+    tracker = Tracker("faq-conv-3", {}, message, events, False, None, None, "action_listen")
+    dispatcher = CollectingDispatcher()
+    domain = {"responses": {"utter_faq_same_answer": [{"text": "刚才的答复里已经写到了："}]}}
+    await ActionAnswerFaq(ServiceClient(service_url, TOKEN, timeout=10)).run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["text"].startswith("刚才的答复里已经写到了：")

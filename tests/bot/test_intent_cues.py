@@ -59,6 +59,9 @@ TABLE = [
     ("为什么不能约社保卡", [("faq", 1.0)], ["service"], "faq"),
     # The centre itself is no service to book: how its booking works is a question.
     ("能不能网上先预约再过去", [("faq", 1.0)], ["service=service_center"], "faq"),
+    ("帮我订个下礼拜去三亚的酒店 要海景房", [("book_appointment", 0.9)], [], "out_of_scope"),
+    ("QJWNNB 手机后四位0945 那天有事去不了了 帮我取消掉", [("reschedule_booking", 0.8)], ["booking_code"],
+     "cancel_booking"),
     # A fault of the centre told as a story is a complaint; asking about one is a question.
     ("二楼女卫生间地上全是水 好像哪里漏了 刚才有个老太太差点滑倒 你们也不放个牌子", [("faq", 0.99)], [],
      "file_complaint"),

@@ -27,6 +27,8 @@ TABLE = [
     ("我要投诉 这钱不能白交", "location", {"location": None}),
     ("窗口我记错了 是B02 不是B03", "confirmed", {"location": "B02"}),
     ("就是两边说法不一样", "category", {"category": "policy_answer"}),
+    ("今天早上去二楼办社保卡 窗口那个小伙子一直低头打游戏 我喊了三遍才抬头 还嫌我烦", None,
+     {"category": "staff_attitude"}),
     # A website is no place in the centre; a WeChat "加急费" is a fee demand.
     ("网上办事大厅一直登录不了，验证码收不到，我要投诉", None, {"location": None, "category": "system_failure"}),
     ("举报一下三楼公积金C03窗口那个女的 让我加她微信转两百块加急费 说不转就得等一个月", None,
