@@ -152,15 +152,17 @@ def answer_aspect(knowledge: KnowledgeBase, aspect: str, service_id: str) -> Ans
                       buttons=buttons)
 
 
-def asks_aspect_of(ranking: Ranking, choice: "Choice") -> tuple[str, str] | None:
+def asks_aspect_of(ranking: Ranking, choice: "Choice", service_of: Mapping[str, str]) -> tuple[str, str] | None:
     """(aspect, service) when the question asks one catalogue aspect of the one service named or talked
-    about, and no entry is clearly the answer."""
+    about, and no entry of that service is clearly the answer."""
     services = ranking.named_services or ((ranking.context_service,) if ranking.context_service else ())
     aspects = [aspect for aspect in ranking.aspects if aspect in CATALOGUE_ASPECTS]
     if len(services) != 1 or len(aspects) != 1 or "where" in ranking.aspects:
         return None
-    if choice.status == AnswerStatus.answered:
+    if choice.status == AnswerStatus.answered and (
+            ranking.named_services or service_of[choice.entries[0].entry_id] == services[0]):
         return None  # an entry answers it (the operator's words come first)
+    # "办下来要多久？" while booking a business licence: another service's entry is no answer to it.
     return aspects[0], services[0]
 
 
@@ -262,7 +264,7 @@ def decide(knowledge: KnowledgeBase, request: AnswerRequest, settings: FaqSettin
         reply = answer_where(knowledge, where)
         if reply is not None:
             return reply
-    asked_aspect = asks_aspect_of(ranking, choice)
+    asked_aspect = asks_aspect_of(ranking, choice, service_of)
     if asked_aspect is not None:
         reply = answer_aspect(knowledge, *asked_aspect)
         if reply is not None:
