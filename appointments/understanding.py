@@ -16,7 +16,7 @@ from appointments.dateparse import ParsedWhen, is_past, parse_when
 from appointments.enums import WhenProblem
 from appointments.schedule import AppointmentRules
 from bot.components.normalization import normalize_text
-from service.citizen_details import CORRECTION_CUES, QUESTION_CUES, find_name
+from service.citizen_details import CORRECTION_CUES, NEGATED, QUESTION_CUES, find_name
 from service.pii import find_digits_run, find_id_number, find_mobile
 
 ANY_TIME = re.compile(r"都行|都可以|随便|随意|无所谓|最早|尽快|越早越好|越快越好|哪天都|什么时候都|任意|有空就行|看着办|你定|您定")
@@ -33,7 +33,6 @@ SKIP = re.compile(r"^\s*(跳过|不想留|不留|不方便|不给|没有|不知�
 # read as meant by normalize_text before the text gets here).
 _TYPO_WORDS = {"身分证": "身份证", "户囗": "户口", "驾照证": "驾驶证", "预釣": "预约", "预哟": "预约", "身fen证": "身份证",
                "公鸡金": "公积金", "房本": "房产证"}
-NEGATED = re.compile(r"不是[^，,。.！!？?\s]{1,12}")
 # "时间不变", "其他不变": what stays is no correction target.
 _KEPT = re.compile(r"(?:时间|日期|名字|姓名|电话|手机号?|其他|别的|其余)(?:都)?(?:不变|不改|不动|照旧|还是那个|还是原来的|一样)")
 # "晚半个小时", "往后推一天", "提前一个小时": a move from the chosen time.

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from complaints.categories import category_from_label, category_label, infer_category
-from service.citizen_details import CORRECTION_CUES, QUESTION_CUES, find_name
+from service.citizen_details import CORRECTION_CUES, NEGATED, QUESTION_CUES, find_name
 from service.pii import find_digits_run, find_mobile
 
 # Words that only say "I want to complain"; what remains is the complaint itself.
@@ -20,7 +20,6 @@ TRIGGER = re.compile(r"^(?:你好|您好)?[，,\s]*(?:我(?:要|想)?(?:投诉|�
 CONTACT_CLAUSE = re.compile(r"[，,。\s]*(?:我的?|联系)?(?:电话|手机号?|联系方式|号码)(?:是|为|：|:)?\s*[+0-9０-９ \-]{7,}[，,。]?")
 ANONYMOUS = re.compile(r"匿名|不留|不方便留|不想留|不用联系|不要联系|保密")
 SKIP = re.compile(r"^\s*(跳过|不清楚|不记得|记不清|忘了|不知道|没有|无|略|不方便说)[了吧啊。！!]*\s*$")
-_NEGATED = re.compile(r"不是[^，,。.！!？?\s]{1,12}")
 # "算了，不投诉了": giving up, not a place.
 _WITHDRAW = re.compile(r"算了|不投诉|不提交|不弄了|不办了|不要了|不想投诉|取消")
 # Place words that name no place on their own.
@@ -181,7 +180,7 @@ def understand(text: str, *, asked: str | None, min_chars: int, max_chars: int,
     # "不是停车场入口 是一楼大厅取号机旁边" answering the place or at the read-back: the place denied is not
     # the place ("你们不是说停车场免费吗" in a story denies nothing).
     told = substance if details.description else cleaned
-    location = _location(_NEGATED.sub(" ", told) if asked in ("location", "confirmed") else told)
+    location = _location(NEGATED.sub(" ", told) if asked in ("location", "confirmed") else told)
     if location and not (details.skip and asked == "location") and (details.description or asked in ("location", "confirmed")):
         details.location = location
         if known_location and asked not in ("location",) and details.correction_target != "location" \

@@ -10,7 +10,7 @@ citizen was asked for their name.
 import re
 
 from bot.components.homophones import is_dictionary_word
-from service.pii import COMPOUND_SURNAMES, find_id_number, find_mobile
+from service.pii import COMPOUND_SURNAMES, find_id_number, find_mobile, mobile_span
 
 # The commonest single-character surnames (《百家姓》 order is irrelevant; frequency covers >95 % of people).
 SURNAMES = frozenset(
@@ -46,7 +46,8 @@ _INTRO = re.compile(
     r"(?:我|俺)?(?:妈|爸|娘|爹|母亲|父亲|老妈|老爸|奶奶|爷爷|姥姥|姥爷|外婆|外公|儿子|女儿|闺女)(?:的名字|名字)?(?:叫|是))\s*"
     r"(?P<name>[\u4e00-\u9fa5·]{2,5}?)" + _NAME_END
 )
-_BEFORE_MOBILE = re.compile(r"(?P<run>[\u4e00-\u9fa5]{2,8})(?:电话|手机号?|号码)?(?=1[3-9][0-9]{9}(?![0-9]))")
+# Chinese characters right before the mobile ("…欧阳春燕18732015037", "…李娜电话138…").
+_BEFORE_MOBILE = re.compile(r"(?P<run>[\u4e00-\u9fa5]{2,8})(?:电话|手机号?|号码)?$")
 _LIST_SEPARATORS = re.compile(r"[，,、；;\s]+")
 _BARE = re.compile(r"^(?:我叫做?|叫|名字[是叫：:]?|姓名[是：:]?|我是|是)?\s*(?P<name>[\u4e00-\u9fa5·]{2,5})\s*[。.！!]?$")
 # Words that can follow 我是 / 是 without being a name (我是来办…, 我是本人, 是的).
@@ -60,6 +61,8 @@ _NOT_NAME_CHARS = set("的了吗呢吧啊呀嘛么办约证卡号码话午期改
 # How citizens say that something they said was wrong ("不对", "写错了", "改成…", "换到…").
 CORRECTION_CUES = re.compile(r"不对|不是|错了|写错|弄错|搞错|说错|打错|输错|改成|改为|改到|改一下|改下|换成|换到|换个|换一|修改|更正|重新|"
                              r"弄成|弄到|挪到|调到|定成")
+# "不是社保卡": what the citizen says it is not (up to the next pause).
+NEGATED = re.compile(r"不是[^，,。.！!？?\s]{1,12}")
 # A question mark or question word: the citizen is asking, not answering.
 QUESTION_CUES = re.compile(r"[?？]|吗|什么|怎么|哪些|哪里|哪儿|哪个|多少|多久|几[点楼层天个号]|要不要|需不需要|能不能|可不可以|为什么|为啥")
 
@@ -98,7 +101,8 @@ def find_name(text: str, *, asked: bool = False, with_details: bool = False) -> 
         if bare and plausible_name(bare.group("name"), expected=True):
             return bare.group("name")
     # A name typed right before the mobile with no space ("约个驾照换证欧阳春燕18732015037").
-    glued = _BEFORE_MOBILE.search(cleaned)
+    mobile = mobile_span(cleaned)
+    glued = _BEFORE_MOBILE.search(cleaned[:mobile[0]]) if mobile else None
     if glued:
         run = glued.group("run")
         for size in (4, 3, 2):

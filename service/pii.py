@@ -64,12 +64,18 @@ def is_mobile(value: str | None) -> bool:
     return bool(MOBILE_PATTERN.match(normalise_mobile(value)))
 
 
-def find_mobile(text: str | None) -> str | None:
-    """The first mainland mobile number inside free text, normalised to 11 digits (never part of an ID number)."""
+def mobile_span(text: str | None) -> tuple[int, int] | None:
+    """Where the first mainland mobile number is in the text (never part of an ID number)."""
     for match in _FOUND.finditer((text or "").translate(_WIDE)):
         if match.lastgroup == "mobile":
-            return normalise_mobile(match.group(0))[-11:]
+            return match.span()
     return None
+
+
+def find_mobile(text: str | None) -> str | None:
+    """The first mainland mobile number inside free text, normalised to 11 digits (never part of an ID number)."""
+    span = mobile_span(text)
+    return normalise_mobile((text or "").translate(_WIDE)[span[0]:span[1]])[-11:] if span else None
 
 
 def find_id_number(text: str | None) -> str | None:

@@ -168,8 +168,11 @@ def _meant(run: str, candidates: list[tuple[str, tuple[str, ...]]]) -> str | Non
     return best[1] if best else None
 
 
+@lru_cache(maxsize=4096)
 def correct_homophones(text: str) -> str:
-    """The text with each run typed by sound replaced by the vocabulary word meant."""
+    """The text with each run typed by sound replaced by the vocabulary word meant.
+
+    Cached: one message is normalised by several components and by the service."""
     if not text or text.isascii():
         return text
     words, by_start = _index()

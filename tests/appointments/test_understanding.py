@@ -150,6 +150,7 @@ TABLE = [
     ("公积金 明天 13800000000", None, {"name": None}),
     ("俺妈叫刘桂芬", "name", {"name": "刘桂芬"}),
     ("下周二下午两点半约个驾照换证欧阳春燕18732015037", None, {"name": "欧阳春燕", "start": "14:30"}),
+    ("明天上午约护照李娜+86 138 1234 5678", None, {"name": "李娜", "mobile": "13812345678"}),
     ("手机号打错了 最后是29 应该是15123826129", "confirmed", {"mobile": "15123826129", "name": None}),
     ("搞错了搞错了 不是社保卡 我要办的是医保报销 时间不变", "confirmed",
      {"service_id": "medical_insurance", "correction_target": "service"}),
