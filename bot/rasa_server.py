@@ -43,6 +43,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     from rasa.utils.common import configure_logging_and_warnings
     from rasa.utils.log_utils import configure_structlog
 
+    from bot import rasa_tuning
+
     # The loopback default comes first, so an explicit --interface still wins.
     args = create_argument_parser().parse_args(["run", "--interface", DEFAULT_INTERFACE, *argv])
     given = [flag for name, flag in SECRET_OPTIONS.items() if getattr(args, name, None)]
@@ -58,6 +60,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                                    warn_only_once=True, filter_repeated_logs=True)
     tf_env.setup_tf_environment()
     tf_env.check_deterministic_ops()
+    rasa_tuning.apply()
     sys.path.insert(1, os.getcwd())
     try:
         rasa.utils.io.configure_colored_logging(log_level)
