@@ -8,17 +8,15 @@ come back as anything.
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-
-from sqlalchemy.orm import Session
 
 from faq.enums import AnswerStatus
 from faq.knowledge import FaqEntry
 from faq.knowledge_base import KnowledgeBase
 from faq.matcher import Candidate as Ranked
 from faq.matcher import Ranking, clean_text
-from faq.models import AnswerRead, AnswerRequest, Candidate, EntryRead
+from faq.models import AnswerRead, AnswerRequest, Candidate, EntryRead, FaqQuery
 from faq.render import (
     aspect_entry_id,
     book_payload,
@@ -29,7 +27,7 @@ from faq.render import (
     render_template,
     where_entry_id,
 )
-from faq.service import log_question
+from faq.service import question_row
 from faq.settings import FaqSettings
 from service.texts import load_texts, text
 
@@ -290,9 +288,9 @@ def decide(knowledge: KnowledgeBase, request: AnswerRequest, settings: FaqSettin
     )
 
 
-def answer_question(*, db_session: Session, knowledge: KnowledgeBase, request: AnswerRequest,
-                    settings: FaqSettings) -> AnswerRead:
-    """Answers one message, counts misses in a row, offers a person after too many, and logs it."""
+def answer_question(*, knowledge: KnowledgeBase, request: AnswerRequest, settings: FaqSettings,
+                    log: Callable[[FaqQuery], None]) -> AnswerRead:
+    """Answers one message, counts misses in a row, offers a person after too many, and hands the log row to ``log``."""
     reply = decide(knowledge, request, settings)
     if reply.status == AnswerStatus.answered:
         reply.miss_count = 0
@@ -303,7 +301,7 @@ def answer_question(*, db_session: Session, knowledge: KnowledgeBase, request: A
             reply.text = f"{reply.text}\n{text('faq', 'offer_human')}"
             reply.buttons = [*reply.buttons, human_button()]
     if clean_text(request.text) and not request.entry_id:
-        log_question(db_session=db_session, conversation_id=request.conversation_id, question=request.text,
-                     status=reply.status, entry_id=reply.entry_id, service=reply.service,
-                     confidence=reply.confidence)
+        log(question_row(conversation_id=request.conversation_id, question=request.text,
+                         status=reply.status, entry_id=reply.entry_id, service=reply.service,
+                         confidence=reply.confidence))
     return reply

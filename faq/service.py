@@ -11,15 +11,12 @@ from service.pii import mask_text
 MAX_LOGGED_CHARS = 500
 
 
-def log_question(*, db_session: Session, conversation_id: str | None, question: str, status: AnswerStatus,
+def question_row(*, conversation_id: str | None, question: str, status: AnswerStatus,
                  entry_id: str | None, service: str | None, confidence: float) -> FaqQuery:
-    """Records one question, normalised (half-width, simplified) and with its PII masked."""
+    """The log row of one question, normalised (half-width, simplified) and with its PII masked."""
     masked = mask_text(normalize_text(question))
-    row = FaqQuery(conversation_id=conversation_id, question=masked[:MAX_LOGGED_CHARS], status=status,
-                   entry_id=entry_id, service=service, confidence=confidence)
-    db_session.add(row)
-    db_session.flush()
-    return row
+    return FaqQuery(conversation_id=conversation_id, question=masked[:MAX_LOGGED_CHARS], status=status,
+                    entry_id=entry_id, service=service, confidence=confidence)
 
 
 def get_report(*, db_session: Session, titles: dict[str, str], limit: int) -> FaqReport:

@@ -48,11 +48,10 @@ OperatorAuth = Depends(require_operator)
 
 @router.post("/internal/faq/answer", response_model=AnswerRead, dependencies=[InternalAuth],
              responses=error_responses(401, 413, 422))
-def post_answer(body: AnswerRequest, request: Request, knowledge: KnowledgeDep,
-                db_session: SessionDep) -> AnswerRead:
-    """Answers a citizen's message for the action server."""
-    return answer_question(db_session=db_session, knowledge=knowledge, request=body,
-                           settings=request.app.state.settings.faq)
+def post_answer(body: AnswerRequest, request: Request, knowledge: KnowledgeDep) -> AnswerRead:
+    """Answers a citizen's message for the action server; the question log is written after the reply."""
+    return answer_question(knowledge=knowledge, request=body, settings=request.app.state.settings.faq,
+                           log=request.app.state.write_behind.add)
 
 
 @router.get("/api/faq/entries", response_model=list[EntryRead], responses=error_responses(422))
@@ -87,6 +86,7 @@ def get_services(knowledge: KnowledgeDep) -> list[ServiceRead]:
 def get_faq_report(request: Request, knowledge: KnowledgeDep, db_session: SessionDep,
                    limit: Annotated[int | None, Query(ge=1, le=500)] = None) -> FaqReport:
     """Most asked entries and most frequent unanswered questions, from logged traffic."""
+    request.app.state.write_behind.flush_now()
     titles = {entry_id: entry.title for entry_id, entry in knowledge.entries.items()}
     return get_report(db_session=db_session, titles=titles,
                       limit=limit or request.app.state.settings.faq.report_limit)

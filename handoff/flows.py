@@ -352,12 +352,16 @@ def realert_due(app: FastAPI, now: datetime | None = None) -> list[int]:
     """Alerts the consoles again about tickets unclaimed for too long; returns their ids."""
     now = now or utcnow()
     before = now - timedelta(seconds=_settings(app).realert_after_seconds)
+    alerts = []
     with app.state.database.session() as db_session:
-        due = handoff_service.tickets_due_for_alert(db_session=db_session, before=before)
-        for ticket in due:
-            ticket.alert_count += 1
-            ticket.last_alert_at = now
-        alerts = [(ticket.id, ticket.reason, ticket.alert_count) for ticket in due]
+        due = [(ticket.id, ticket.reason) for ticket in
+               handoff_service.tickets_due_for_alert(db_session=db_session, before=before)]
+    for ticket_id, reason in due:
+        # One short transaction per ticket: another instance may be checking the same ones.
+        with app.state.database.session() as db_session:
+            count = handoff_service.take_alert(db_session=db_session, ticket_id=ticket_id, before=before, now=now)
+        if count is not None:
+            alerts.append((ticket_id, reason, count))
     for ticket_id, reason, count in alerts:
         _router(app).hub.publish(QUEUE_TOPIC, {"type": "ticket_alert", "ticket_id": ticket_id, "reason": reason,
                                                "status": "queued", "realert": True, "alert_count": count})

@@ -153,6 +153,25 @@ def tickets_due_for_alert(*, db_session: Session, before: datetime) -> list[Hand
     return list(db_session.scalars(statement))
 
 
+def take_alert(*, db_session: Session, ticket_id: int, before: datetime, now: datetime) -> int | None:
+    """Counts a re-alert of a ticket if it is still due; returns the new count, or None if it is not due.
+
+    A conditional update, so when several instances check at once exactly one of them
+    alerts: the first moves ``last_alert_at`` past ``before`` and the others' update
+    then matches no row (PostgreSQL re-checks the condition after the row lock;
+    SQLite serialises the writers).
+    """
+    result = db_session.execute(
+        update(HandoffTicket)
+        .where(HandoffTicket.id == ticket_id, HandoffTicket.status == TicketStatus.queued,
+               HandoffTicket.last_alert_at < before)
+        .values(alert_count=HandoffTicket.alert_count + 1, last_alert_at=now)
+        .returning(HandoffTicket.alert_count)
+        .execution_options(synchronize_session=False)
+    )
+    return result.scalar_one_or_none()
+
+
 def get_agent(*, db_session: Session, agent_id: int) -> Agent | None:
     """Gets a console user by id."""
     return db_session.get(Agent, agent_id)

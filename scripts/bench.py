@@ -230,16 +230,29 @@ def main() -> None:
     parser.add_argument("--citizens", default="1,10,40", help="comma-separated concurrency levels")
     parser.add_argument("--messages", type=int, default=20, help="messages per citizen")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--rasa-instances", type=int, default=2,
+                        help="Rasa instances of the product, sharing a throwaway Redis lock store (default 2)")
     args = parser.parse_args()
     levels = [int(x) for x in args.citizens.split(",")]
 
+    from redis_server import redis_available, start_redis, stop_redis
     from reference_bot import start_reference
     from stack import ROOT, Stack, StackConfig
     from train import train
 
     var_dir = Path(tempfile.mkdtemp(prefix="bench-"))
+    redis, redis_url = None, None
+    instances = args.rasa_instances
+    if instances > 1 and not redis_available():
+        print("[bench] redis-server is not installed (scripts/system_deps.sh): one Rasa instance", flush=True)
+        instances = 1
+    if instances > 1:
+        redis_port = free_port()
+        redis = start_redis(redis_port, var_dir / "redis")
+        redis_url = f"redis://127.0.0.1:{redis_port}/1"
     config = StackConfig(var_dir=var_dir, model_path=train(), service_port=free_port(),
-                         rasa_port=free_port(), actions_port=free_port(),
+                         rasa_port=free_port(), more_rasa_ports=[free_port() for _ in range(instances - 1)],
+                         redis_url=redis_url, actions_port=free_port(),
                          database_url=f"sqlite:///{var_dir / 'service.db'}",
                          # The load comes from one address: lift the per-address limit for the bench.
                          extra_env={"ATTEMPTS__MESSAGES_PER_ADDRESS": "1000000"})
@@ -249,7 +262,8 @@ def main() -> None:
     try:
         subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "service.migrate"], cwd=ROOT,
                        env=stack.environment(), check=True)
-        print(f"[bench] starting the product in {var_dir} and the reference on :{reference_port} ...", flush=True)
+        print(f"[bench] starting the product ({instances} Rasa instance(s)) in {var_dir} and the reference "
+              f"on :{reference_port} ...", flush=True)
         stack.start()
         stack.wait_healthy(timeout=420)
         reference_url = f"http://127.0.0.1:{reference_port}"
@@ -264,10 +278,13 @@ def main() -> None:
         ratios = print_tables(results, levels)
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps({"results": results, "ratios": ratios}, indent=2, ensure_ascii=False))
+            args.json.write_text(json.dumps({"rasa_instances": instances, "results": results, "ratios": ratios},
+                                            indent=2, ensure_ascii=False))
             print(f"\n[bench] figures written to {args.json}")
     finally:
         stack.stop()
+        if redis is not None:
+            stop_redis(redis)
         if reference.poll() is None:
             os.killpg(reference.pid, 15)
             reference.wait(timeout=30)

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,12 @@ class StackConfig:
     service_host: str = "127.0.0.1"
     service_port: int = 8000
     rasa_port: int = 5005
+    # Further Rasa instances: the router spreads conversations over all of them (needs redis_url).
+    more_rasa_ports: list[int] = field(default_factory=list)
+    # Redis for Rasa's lock store (and the service's event hub when REDIS_URL is in extra_env).
+    redis_url: str | None = None
+    # A whole database URL for Rasa's tracker store (postgresql://...); None: SQLite under var_dir.
+    tracker_url: str | None = None
     actions_port: int = 5055
     database_url: str | None = None
     rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
@@ -48,9 +55,23 @@ class StackConfig:
     log_prefix: bool = True
 
     @property
+    def rasa_ports(self) -> list[int]:
+        """Every Rasa instance's port, the first one first."""
+        return [self.rasa_port, *self.more_rasa_ports]
+
+    @property
     def service_url(self) -> str:
         """The service's base URL."""
         return f"http://127.0.0.1:{self.service_port}"
+
+
+def lock_store_environment(redis_url: str | None) -> dict[str, str]:
+    """endpoints.yml's lock store: in memory for one Rasa instance, Redis when several share conversations."""
+    if not redis_url:
+        return {"LOCK_STORE_TYPE": "in_memory", "LOCK_STORE_HOST": "", "LOCK_STORE_PORT": "", "LOCK_STORE_DB": ""}
+    parsed = urllib.parse.urlsplit(redis_url)
+    return {"LOCK_STORE_TYPE": "redis", "LOCK_STORE_HOST": parsed.hostname or "127.0.0.1",
+            "LOCK_STORE_PORT": str(parsed.port or 6379), "LOCK_STORE_DB": parsed.path.strip("/") or "1"}
 
 
 class Stack:
@@ -73,7 +94,7 @@ class Stack:
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "RASA_TELEMETRY_ENABLED": "false",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-            "RASA_URL": f"http://127.0.0.1:{config.rasa_port}",
+            "RASA_URL": ",".join(f"http://127.0.0.1:{port}" for port in config.rasa_ports),
             "RASA_TOKEN": config.rasa_token,
             "ACTION_SERVER_URL": f"http://127.0.0.1:{config.actions_port}",
             "ACTION_WEBHOOK_URL": f"http://127.0.0.1:{config.actions_port}/webhook",
@@ -83,8 +104,16 @@ class Stack:
             "INTEGRATION_API_KEYS": json.dumps([config.integration_api_key]),
             "SECRET_KEY": config.secret_key,
             "ENVIRONMENT": "development",
-            "TRACKER_DIALECT": "sqlite",
-            "TRACKER_DB": str(config.var_dir / "rasa_tracker.db"),
+            "TRACKER_DIALECT": "postgresql" if config.tracker_url else "sqlite",
+            "TRACKER_URL": config.tracker_url or "",
+            "TRACKER_DB": "" if config.tracker_url else str(config.var_dir / "rasa_tracker.db"),
+            # Several processes share few cores: TensorFlow's own thread pools would spin against them.
+            "TF_INTRA_OP_PARALLELISM_THREADS": os.environ.get("TF_INTRA_OP_PARALLELISM_THREADS", "1"),
+            "TF_INTER_OP_PARALLELISM_THREADS": os.environ.get("TF_INTER_OP_PARALLELISM_THREADS", "1"),
+            # Rasa's tracker store on PostgreSQL: small pools, so several instances stay under max_connections.
+            "SQL_POOL_SIZE": os.environ.get("SQL_POOL_SIZE", "5"),
+            "SQL_MAX_OVERFLOW": os.environ.get("SQL_MAX_OVERFLOW", "5"),
+            **lock_store_environment(config.redis_url),
             "DATABASE_URL": config.database_url or f"sqlite:///{config.var_dir / 'service.db'}",
         })
         env.update(config.extra_env)
@@ -114,9 +143,13 @@ class Stack:
         bot_python = str(ROOT / ".venv-bot" / "bin" / "python")
         # endpoints.yml names the action server's webhook URL ACTION_SERVER_URL.
         rasa_env = dict(env, ACTION_SERVER_URL=env["ACTION_WEBHOOK_URL"])
-        self._spawn("rasa", [bot_python, "-m", "bot.rasa_server", "--model", str(config.model_path),
-                             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-                             "--enable-api", "--interface", "127.0.0.1", "--port", str(config.rasa_port)], rasa_env)
+        if config.more_rasa_ports and not config.redis_url:
+            raise ValueError("several Rasa instances need a Redis lock store (redis_url)")
+        for index, port in enumerate(config.rasa_ports):
+            self._spawn("rasa" if index == 0 else f"rasa{index + 1}",
+                        [bot_python, "-m", "bot.rasa_server", "--model", str(config.model_path),
+                         "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                         "--enable-api", "--interface", "127.0.0.1", "--port", str(port)], rasa_env)
         self._spawn("actions", [bot_python, "-m", "bot.actions.server",
                                 "--host", "127.0.0.1", "--port", str(config.actions_port)], env)
         self._spawn("service", [str(ROOT / ".venv" / "bin" / "uvicorn"), "service.main:app",
@@ -127,7 +160,10 @@ class Stack:
         """Probes each process's health endpoint."""
         config = self.config
         urls = {
-            "rasa": f"http://127.0.0.1:{config.rasa_port}/status?token={config.rasa_token}",
+            ("rasa" if index == 0 else f"rasa{index + 1}"): f"http://127.0.0.1:{port}/status?token={config.rasa_token}"
+            for index, port in enumerate(config.rasa_ports)
+        }
+        urls |= {
             "actions": f"http://127.0.0.1:{config.actions_port}/health",
             "service": f"{config.service_url}/healthz",
         }

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests need (Chromium for browser tests, PostgreSQL
-# for the concurrency tests) when they are missing. Needs root or sudo.
+# for the concurrency tests, Redis for the multi-instance tests) when they are missing. Needs root or sudo.
 set -euo pipefail
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+# Redis for the multi-instance tests and the benchmark (Rasa's lock store, the service's event hub).
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # Chinese glyphs for the browser tests' screenshots.
 ls /usr/share/fonts/truetype/wqy/wqy-microhei.ttc >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -34,7 +34,10 @@ class Settings(BaseSettings):
     # "production" turns on what a deployment behind HTTPS needs (Secure cookies); `make run` says "development".
     environment: Literal["production", "development"] = "production"
     database_url: str = f"sqlite:///{VAR_DIR / 'service.db'}"
+    # One Rasa instance, or several separated by commas: each conversation goes to one by a hash of its id.
     rasa_url: str = "http://127.0.0.1:5005"
+    # Redis for live events between service instances (redis://host:port/db); None: one instance, in process.
+    redis_url: str | None = None
     # Secrets have no defaults: start-up refuses empty and placeholder values (see service.secrets).
     rasa_token: str = ""
     action_server_url: str = "http://127.0.0.1:5055"

@@ -177,3 +177,19 @@ def postgres_url() -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A throwaway Redis server on a loopback port for the test run (scripts/system_deps.sh installs it)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    from redis_server import redis_available, start_redis, stop_redis
+
+    if not redis_available():
+        pytest.skip("redis-server is missing (make test installs it: scripts/system_deps.sh)")
+    port = _free_port()
+    process = start_redis(port, tmp_path_factory.mktemp("redis"))
+    yield f"redis://127.0.0.1:{port}/0"
+    stop_redis(process)

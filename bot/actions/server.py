@@ -86,6 +86,12 @@ def create_app(token: str, actions_package: str = ACTIONS_PACKAGE) -> Sanic:
         app = endpoint.create_app(actions_package, cors_origins=None)
     expected = token.encode("utf-8", "surrogateescape")
 
+    @app.listener("after_server_stop")
+    async def close_pool(_app: Sanic, _loop: object) -> None:
+        from bot.actions.service_client import close_shared_session
+
+        await close_shared_session()
+
     @app.middleware("request")
     async def require_token(request: Request) -> Optional[HTTPResponse]:
         if (request.method, request.path) in OPEN_ROUTES or is_authorized(request, expected):

@@ -7,10 +7,33 @@ INTERNAL_API_TOKEN has no default: the action server refuses to start without
 it (``bot.actions.server``), and a client without a token sends nothing.
 """
 
+import asyncio
 import os
+import weakref
 from typing import Any
 
 import aiohttp
+
+# One connection pool per event loop, shared by every client: a call reuses a kept-alive
+# connection instead of opening a session (and a TCP connection) of its own.
+_pools: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession]" = weakref.WeakKeyDictionary()
+
+
+def shared_session() -> aiohttp.ClientSession:
+    """The running loop's pooled session, created on first use."""
+    loop = asyncio.get_running_loop()
+    session = _pools.get(loop)
+    if session is None or session.closed:
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30))
+        _pools[loop] = session
+    return session
+
+
+async def close_shared_session() -> None:
+    """Closes the running loop's pool (at server stop)."""
+    session = _pools.pop(asyncio.get_running_loop(), None)
+    if session is not None:
+        await session.close()
 
 
 class ServiceUnavailable(Exception):
@@ -42,17 +65,16 @@ class ServiceClient:
             raise ServiceUnavailable("INTERNAL_API_TOKEN is not set")
         headers = {"Authorization": f"Bearer {self.token}"}
         try:
-            async with aiohttp.ClientSession(timeout=self.timeout) as session:
-                async with session.request(method, f"{self.base_url}{path}", json=json, params=params,
-                                           headers=headers) as response:
-                    body = await response.json(content_type=None)
-                    if 400 <= response.status < 500:
-                        error = (body or {}).get("error", {}) if isinstance(body, dict) else {}
-                        raise ServiceError(response.status, error.get("code", "error"),
-                                           error.get("message", ""), error.get("details"))
-                    if response.status >= 500:
-                        raise ServiceUnavailable(f"service answered {response.status}")
-                    return body
+            async with shared_session().request(method, f"{self.base_url}{path}", json=json, params=params,
+                                                headers=headers, timeout=self.timeout) as response:
+                body = await response.json(content_type=None)
+                if 400 <= response.status < 500:
+                    error = (body or {}).get("error", {}) if isinstance(body, dict) else {}
+                    raise ServiceError(response.status, error.get("code", "error"),
+                                       error.get("message", ""), error.get("details"))
+                if response.status >= 500:
+                    raise ServiceUnavailable(f"service answered {response.status}")
+                return body
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise ServiceUnavailable(str(exc) or exc.__class__.__name__) from exc
 
