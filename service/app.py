@@ -131,7 +131,7 @@ def _text_problem(body: bytes) -> str | None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Builds the service; tests pass their own settings (e.g. a temporary database)."""
     settings = settings or get_settings()
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, settings.database_pool_size, settings.database_max_overflow)
     hub = RedisEventHub(settings.redis_url) if settings.redis_url else EventHub()
     write_behind = WriteBehind(database)
     rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_seconds)

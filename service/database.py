@@ -46,8 +46,13 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(url: str) -> Engine:
-    """Creates an engine; SQLite gets WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, pool_size: int = 10, max_overflow: int = 5) -> Engine:
+    """Creates an engine; SQLite gets WAL, foreign keys and a busy timeout.
+
+    The pool bounds apply to server databases: each instance holds at most
+    ``pool_size + max_overflow`` connections, so several service and Rasa
+    instances stay under PostgreSQL's default limit of 100.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -80,7 +85,7 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
 
 
 @contextmanager
@@ -99,9 +104,9 @@ def _owned(session: Session) -> Iterator[Session]:
 class Database:
     """An engine and its session factory."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int = 10, max_overflow: int = 5) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool_size, max_overflow)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

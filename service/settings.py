@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # "production" turns on what a deployment behind HTTPS needs (Secure cookies); `make run` says "development".
     environment: Literal["production", "development"] = "production"
     database_url: str = f"sqlite:///{VAR_DIR / 'service.db'}"
+    # Connections per instance on PostgreSQL: 2 service + 2 Rasa instances use at most 2*15 + 2*10.
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=5, ge=0)
     # One Rasa instance, or several separated by commas: each conversation goes to one by a hash of its id.
     rasa_url: str = "http://127.0.0.1:5005"
     # Redis for live events between service instances (redis://host:port/db); None: one instance, in process.
