@@ -58,6 +58,11 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         self.cache_size = max(0, int(cache_size))
         self._kept: "OrderedDict[str, _Kept]" = OrderedDict()
+        if self.engine.dialect.name == "sqlite":
+            # Several Rasa instances on one machine share the file: with WAL, reading a
+            # conversation never waits for another instance's write (the mode stays with the file).
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA journal_mode=WAL")
 
     def _last_event_id(self, session: Any, sender_id: Text) -> Optional[int]:
         return session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()

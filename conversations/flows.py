@@ -143,11 +143,8 @@ class ConversationRouter:
                 {"text": t("conversations", "waiting_for_agent")}
             ]
 
-        replies = await self.record(conversation_id, Sender.bot if mode == ConversationMode.bot else Sender.system,
-                                    raw_replies, push=False)
-        async with self.database.async_session() as db_session:
-            conversation = conversation_service.get_or_404(db_session=db_session, conversation_id=conversation_id)
-            mode_after = ConversationMode(conversation.mode)
+        replies, mode_after = await self._store(
+            conversation_id, Sender.bot if mode == ConversationMode.bot else Sender.system, raw_replies)
         return ExchangeRead(conversation_id=conversation_id, mode=mode_after, message=citizen_message,
                             replies=replies, error=error)
 
@@ -161,10 +158,25 @@ class ConversationRouter:
         push: bool = True,
     ) -> list[MessageRead]:
         """Stores outgoing messages, publishes them, and pushes them to the citizen's channel if asked."""
+        stored, _mode = await self._store(conversation_id, sender, raw_messages, sender_name=sender_name,
+                                          push=push)
+        return stored
+
+    async def _store(
+        self,
+        conversation_id: str,
+        sender: Sender,
+        raw_messages: list[dict[str, Any]],
+        *,
+        sender_name: str | None = None,
+        push: bool = False,
+    ) -> tuple[list[MessageRead], ConversationMode]:
+        """Stores and publishes messages; returns them and the conversation's mode, read in the same transaction."""
         stored: list[MessageRead] = []
         async with self.database.async_session() as db_session:
             conversation = conversation_service.get_or_404(db_session=db_session, conversation_id=conversation_id)
             channel = Channel(conversation.channel)
+            mode = ConversationMode(conversation.mode)
             for raw in raw_messages:
                 message = conversation_service.append_message(
                     db_session=db_session, conversation_id=conversation_id, sender=sender,
@@ -176,7 +188,7 @@ class ConversationRouter:
         pusher = self._pushers.get(channel)
         if push and pusher and stored:
             await pusher(conversation_id, stored)
-        return stored
+        return stored, mode
 
     def publish_event(self, conversation_id: str, event: dict[str, Any]) -> None:
         """Publishes a non-message event (queue position, agent joined...) to the conversation's listeners."""

@@ -50,8 +50,15 @@ def main() -> int:
     model = train()
     var_dir = ROOT / "var"
     stored = load_secrets(var_dir)
+    # Several Rasa instances (RASA_INSTANCES=2, on 5005, 5006, ...) share a Redis lock store (REDIS_URL).
+    instances = int(os.environ.get("RASA_INSTANCES") or 1)
+    redis_url = os.environ.get("REDIS_URL") or None
+    if instances > 1 and not redis_url:
+        print("[run] RASA_INSTANCES > 1 needs REDIS_URL (redis://host:port/db) for Rasa's lock store", flush=True)
+        return 2
     # Loopback only, like Rasa and the action server; SERVICE_HOST=0.0.0.0 exposes the service.
     config = StackConfig(var_dir=var_dir, model_path=model, service_host=os.environ.get("SERVICE_HOST") or "127.0.0.1",
+                         more_rasa_ports=[5005 + n for n in range(1, instances)], redis_url=redis_url,
                          rasa_token=stored["rasa_token"], internal_token=stored["internal_token"],
                          secret_key=stored["secret_key"], action_server_token=stored["action_server_token"],
                          integration_api_key=stored["integration_api_key"])
@@ -66,7 +73,8 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    print("[run] starting rasa (5005), actions (5055) and the service (8000) ...", flush=True)
+    rasa_ports = ", ".join(str(port) for port in config.rasa_ports)
+    print(f"[run] starting rasa ({rasa_ports}), actions (5055) and the service (8000) ...", flush=True)
     stack.start()
     try:
         deadline = time.monotonic() + 420
