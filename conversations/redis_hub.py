@@ -41,23 +41,36 @@ class RedisEventHub(EventHub):
         self._outbox: asyncio.Queue[str] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._listening = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def publish(self, topic: str, event: dict[str, Any]) -> int:
         """Delivers to this instance's subscribers now and queues the event for the others."""
         delivered = super().publish(topic, event)
-        if self._outbox is not None:
+        if self._outbox is not None and self._loop is not None:
+            data = json.dumps({"origin": self.origin, "topic": topic, "event": event}, ensure_ascii=False,
+                              default=str)
             try:
-                self._outbox.put_nowait(json.dumps({"origin": self.origin, "topic": topic, "event": event},
-                                                   ensure_ascii=False, default=str))
-            except asyncio.QueueFull:
-                logger.warning("hub outbox full: an event for %s reaches this instance only", topic)
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is self._loop:
+                self._enqueue(data, topic)
+            else:  # a worker thread: the queue belongs to the loop
+                self._loop.call_soon_threadsafe(self._enqueue, data, topic)
         return delivered
+
+    def _enqueue(self, data: str, topic: str) -> None:
+        assert self._outbox is not None
+        try:
+            self._outbox.put_nowait(data)
+        except asyncio.QueueFull:
+            logger.warning("hub outbox full: an event for %s reaches this instance only", topic)
 
     async def start(self) -> None:
         """Connects and starts the sender and the listener; waits until the listener is subscribed."""
         self._redis = aioredis.from_url(self.redis_url, health_check_interval=10)
         self._outbox = asyncio.Queue(MAX_OUTBOX)
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._send(), name="hub-send"),
                        loop.create_task(self._listen(), name="hub-listen")]
         try:

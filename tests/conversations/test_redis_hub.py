@@ -58,3 +58,16 @@ def test_redis_being_away_keeps_local_delivery() -> None:
         await hub.stop()
         assert time.perf_counter() - started < 5
     asyncio.run(scenario())
+
+
+def test_an_event_published_from_a_worker_thread_reaches_the_other_instance(redis_url: str) -> None:
+    async def scenario() -> None:
+        a, b = RedisEventHub(redis_url), RedisEventHub(redis_url)
+        await a.start()
+        await b.start()
+        on_a = a.subscribe("complaints")
+        await asyncio.to_thread(b.publish, "complaints", {"type": "escalation", "number": "TS-1"})
+        assert (await next_event(on_a))["number"] == "TS-1"
+        await a.stop()
+        await b.stop()
+    asyncio.run(scenario())
