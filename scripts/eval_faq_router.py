@@ -159,7 +159,7 @@ def logged_answer(database: Path, conversation_id: str) -> tuple[str, str | None
 
 async def ask(client: httpx.AsyncClient, limit: asyncio.Semaphore, probe: Probe, target: Target) -> None:
     """Opens a conversation and sends the question; unless the right entry answered, reads the routed
-    intent from Rasa's tracker (the log row is written before Rasa replies)."""
+    intent from Rasa's tracker (the log row is written within half a second of the reply)."""
     async with limit:
         started = time.perf_counter()
         try:
@@ -186,6 +186,25 @@ async def ask(client: httpx.AsyncClient, limit: asyncio.Semaphore, probe: Probe,
         except (httpx.HTTPError, KeyError, ValueError) as exc:
             probe.error = f"{exc.__class__.__name__}: {exc}"[:200]
         probe.seconds = round(time.perf_counter() - started, 3)
+
+
+def wait_for_faq_log(database: Path, quiet_seconds: float = 1.5, timeout: float = 30.0) -> int:
+    """Waits until the service has written its query log (it writes behind the replies, in batches):
+    the row count has not changed for ``quiet_seconds``. Returns the count."""
+    deadline = time.monotonic() + timeout
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
+        try:
+            count = connection.execute("SELECT count(*) FROM faq_query").fetchone()[0]
+        finally:
+            connection.close()
+        if count != last:
+            last, since = count, time.monotonic()
+        elif time.monotonic() - since >= quiet_seconds:
+            break
+        time.sleep(0.25)
+    return last
 
 
 def read_faq_log(database: Path) -> dict[str, tuple[str, str | None]]:
@@ -328,6 +347,7 @@ def main() -> int:
         started = time.perf_counter()
         asyncio.run(run_probes(probes, target, max(1, args.concurrency)))
         elapsed = time.perf_counter() - started
+        wait_for_faq_log(database)
         log = read_faq_log(database)
     finally:
         stack.stop()
