@@ -30,6 +30,8 @@ class RasaClient:
 
     def __init__(self, base_url: str, token: str, timeout: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
         urls = [url.strip().rstrip("/") for url in base_url.split(",") if url.strip()]
+        if not urls:
+            raise ValueError("RASA_URL names no Rasa instance")
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
         self._clients = [httpx.AsyncClient(base_url=url, timeout=timeout, transport=transport, limits=limits)
                          for url in urls]

@@ -135,7 +135,7 @@ class RedisEventHub(EventHub):
             envelope = json.loads(data)
         except ValueError:
             return
-        if envelope.get("origin") == self.origin:
+        if not isinstance(envelope, dict) or envelope.get("origin") == self.origin:
             return
         topic, event = envelope.get("topic"), envelope.get("event")
         if isinstance(topic, str) and isinstance(event, dict):

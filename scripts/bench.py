@@ -111,7 +111,7 @@ async def citizen(client: httpx.AsyncClient, opener, url_for, body_for, messages
         latencies.append(time.perf_counter() - started)
 
 
-class Path_:
+class LoadTarget:
     """One load target: how a citizen opens a conversation and posts a message."""
 
     def __init__(self, name: str, opener, url_for, body_for, meter_sessions: dict[str, int] | None = None) -> None:
@@ -122,7 +122,7 @@ class Path_:
         self.meter_sessions = meter_sessions or {}
 
 
-async def run_load(path: Path_, citizens: int, messages: int, quiet: bool = False) -> dict:
+async def run_load(path: LoadTarget, citizens: int, messages: int, quiet: bool = False) -> dict:
     """Runs one load pattern and returns its figures."""
     latencies: list[float] = []
     errors: list[str] = []
@@ -147,30 +147,30 @@ async def run_load(path: Path_, citizens: int, messages: int, quiet: bool = Fals
     return result
 
 
-def product_path(service_url: str, api_key: str, sessions: dict[str, int]) -> Path_:
+def product_path(service_url: str, api_key: str, sessions: dict[str, int]) -> LoadTarget:
     """The product through its router, conversations opened as an integration does."""
     async def open_conversation(client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
         response = await client.post(f"{service_url}/api/conversations", headers={"X-API-Key": api_key})
         response.raise_for_status()
         body = response.json()
         return body["conversation_id"], {"Authorization": f"Bearer {body['access_token']}"}
-    return Path_("product", open_conversation, lambda cid: f"{service_url}/api/conversations/{cid}/messages",
+    return LoadTarget("product", open_conversation, lambda cid: f"{service_url}/api/conversations/{cid}/messages",
                  lambda cid, text: {"text": text}, sessions)
 
 
-def rasa_path(name: str, rasa_url: str, sessions: dict[str, int] | None = None) -> Path_:
+def rasa_path(name: str, rasa_url: str, sessions: dict[str, int] | None = None) -> LoadTarget:
     """A Rasa REST webhook straight, any sender id."""
     async def open_conversation(_client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
         return f"bench-{uuid.uuid4().hex[:12]}", {}
-    return Path_(name, open_conversation, lambda cid: f"{rasa_url}/webhooks/rest/webhook",
+    return LoadTarget(name, open_conversation, lambda cid: f"{rasa_url}/webhooks/rest/webhook",
                  lambda cid, text: {"sender": cid, "message": text}, sessions)
 
 
-def parse_path(rasa_url: str, token: str, sessions: dict[str, int]) -> Path_:
+def parse_path(rasa_url: str, token: str, sessions: dict[str, int]) -> LoadTarget:
     """Rasa's NLU alone (``/model/parse``): what understanding a message costs."""
     async def open_conversation(_client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
         return "", {}
-    return Path_("nlu-only", open_conversation, lambda cid: f"{rasa_url}/model/parse?token={token}",
+    return LoadTarget("nlu-only", open_conversation, lambda cid: f"{rasa_url}/model/parse?token={token}",
                  lambda cid, text: {"text": text}, sessions)
 
 
@@ -212,7 +212,7 @@ def print_tables(results: list[dict], levels: list[int]) -> list[dict]:
     return ratios
 
 
-async def bench(paths: dict[str, Path_], levels: list[int], messages: int) -> list[dict]:
+async def bench(paths: dict[str, LoadTarget], levels: list[int], messages: int) -> list[dict]:
     """Every path at every level, the reference and the product back to back at each level."""
     results = []
     for path in paths.values():

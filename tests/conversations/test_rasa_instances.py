@@ -98,3 +98,9 @@ def test_a_turn_that_reached_an_instance_and_failed_is_not_sent_again():
         await client.close()
     asyncio.run(scenario())
     assert len(seen) == 1  # the turn may have been taken: a second instance must not take it again
+
+
+@pytest.mark.parametrize("urls", ["", " , ", ","])
+def test_a_rasa_url_naming_no_instance_is_refused_at_start_up(urls: str) -> None:
+    with pytest.raises(ValueError, match="no Rasa instance"):
+        RasaClient(urls, "t", 2.0)

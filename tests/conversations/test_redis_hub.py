@@ -71,3 +71,22 @@ def test_an_event_published_from_a_worker_thread_reaches_the_other_instance(redi
         await a.stop()
         await b.stop()
     asyncio.run(scenario())
+
+
+def test_garbage_on_the_hub_channel_is_ignored_and_later_events_still_arrive(redis_url: str) -> None:
+    from redis import asyncio as aioredis
+
+    async def scenario() -> None:
+        a = RedisEventHub(redis_url)
+        await a.start()
+        queue = a.subscribe("agents")
+        raw = aioredis.from_url(redis_url)
+        for junk in (b"not json", b"[1, 2]", b'{"origin": "x", "topic": 5, "event": {}}',
+                     b'{"origin": "x", "topic": "agents", "event": "no dict"}'):
+            await raw.publish("hub:agents", junk)
+        await raw.publish("hub:agents", '{"origin": "x", "topic": "agents", "event": {"type": "queue_changed"}}')
+        assert (await next_event(queue)) == {"type": "queue_changed"}
+        assert queue.empty()
+        await raw.aclose()
+        await a.stop()
+    asyncio.run(scenario())

@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from websockets.sync.client import connect
 
-from channels.wechat.simulator import ServerThread, WeChatPlatform
+from channels.wechat.simulator import ServerThread, WeChatPlatform, free_port
 from service.migrate import upgrade
 from tests.integration.balancer import RoundRobinBalancer
 
@@ -37,14 +37,6 @@ sys.path.insert(0, str(ROOT / "scripts"))
 PASSWORD = "demo-pass-123"
 WECHAT = {"token": "two-instance-callback-token", "app_id": "wx00000000two00001", "app_secret": "simulated-secret-2"}
 DELIVERY_BUDGET_SECONDS = 1.0
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def create_database(server_url: str, migrate: bool) -> str:
