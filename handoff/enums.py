@@ -1,4 +1,4 @@
-"""Statuses, reasons and roles of the handoff domain."""
+"""Statuses and reasons of the handoff domain."""
 
 from enum import StrEnum
 
@@ -29,13 +29,6 @@ class TicketStatus(StrEnum):
 
 OPEN_STATUSES = (TicketStatus.queued, TicketStatus.callback, TicketStatus.active)
 CLAIMABLE_STATUSES = (TicketStatus.queued, TicketStatus.callback)
-
-
-class StaffRole(StrEnum):
-    """What a console user may do: supervisors also see the team's figures."""
-
-    agent = "agent"
-    supervisor = "supervisor"
 
 
 class Disposition(StrEnum):

@@ -25,13 +25,15 @@ from conversations.models import Conversation, utcnow
 from conversations.rasa_client import RasaUnavailable
 from handoff import briefing
 from handoff import service as handoff_service
-from handoff.enums import Disposition, HandoffReason, StaffRole, TicketStatus
-from handoff.models import Agent, HandoffTicket, TicketCreate, TicketCreated
+from handoff.enums import Disposition, HandoffReason, TicketStatus
+from handoff.models import HandoffTicket, TicketCreate, TicketCreated
 from handoff.settings import HandoffSettings
-from handoff.staff import hash_password
+from staff.auth import hash_password
 from service.errors import ConflictError, ServiceError
 from service.pii import find_mobile, mask_text
 from service.texts import text as t
+from staff.enums import StaffRole
+from staff.models import StaffMember
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +163,13 @@ def announce_queue(app: FastAPI) -> None:
     _router(app).hub.publish(QUEUE_TOPIC, {"type": "queue_changed", "queued": len(places)})
 
 
+def mark_presence(app: FastAPI, staff_id: int, *, online: bool) -> None:
+    """Marks a member of staff on- or offline as they sign in or out; the queue's figures move with it."""
+    with app.state.database.session() as db_session:
+        handoff_service.set_presence(db_session=db_session, agent_id=staff_id, online=online)
+    announce_queue(app)
+
+
 async def describe_waiting(app: FastAPI, conversation_id: str) -> dict[str, Any] | None:
     """The waiting citizen's current place and estimate, as announce_queue publishes it."""
     async with app.state.database.async_session() as db_session:
@@ -230,7 +239,7 @@ async def handle_agent_message(router: ConversationRouter, conversation_id: str,
     return []
 
 
-async def claim_ticket(app: FastAPI, *, ticket_id: int, agent: Agent) -> HandoffTicket:
+async def claim_ticket(app: FastAPI, *, ticket_id: int, agent: StaffMember) -> HandoffTicket:
     """Gives a waiting ticket to the agent and tells the citizen who joined."""
     async with app.state.database.async_session() as db_session:
         ticket = handoff_service.claim(db_session=db_session, ticket_id=ticket_id, agent_id=agent.id)
@@ -247,7 +256,7 @@ async def claim_ticket(app: FastAPI, *, ticket_id: int, agent: Agent) -> Handoff
     return ticket
 
 
-def _owned_active(db_session: Session, ticket_id: int, agent: Agent) -> HandoffTicket:
+def _owned_active(db_session: Session, ticket_id: int, agent: StaffMember) -> HandoffTicket:
     ticket = handoff_service.get_or_404(db_session=db_session, ticket_id=ticket_id)
     if ticket.status != TicketStatus.active:
         raise ConflictError("the chat is not in progress", code="ticket_not_active", details={"status": ticket.status})
@@ -256,7 +265,7 @@ def _owned_active(db_session: Session, ticket_id: int, agent: Agent) -> HandoffT
     return ticket
 
 
-async def send_agent_reply(app: FastAPI, *, ticket_id: int, agent: Agent, text: str) -> None:
+async def send_agent_reply(app: FastAPI, *, ticket_id: int, agent: StaffMember, text: str) -> None:
     """Delivers an agent's message to the citizen through their channel."""
     async with app.state.database.async_session() as db_session:
         ticket = _owned_active(db_session, ticket_id, agent)
@@ -264,7 +273,7 @@ async def send_agent_reply(app: FastAPI, *, ticket_id: int, agent: Agent, text: 
     await _router(app).record(conversation_id, Sender.agent, [{"text": text}], sender_name=agent.display_name)
 
 
-async def transfer_ticket(app: FastAPI, *, ticket_id: int, agent: Agent, to_agent_id: int) -> HandoffTicket:
+async def transfer_ticket(app: FastAPI, *, ticket_id: int, agent: StaffMember, to_agent_id: int) -> HandoffTicket:
     """Moves a chat to a colleague with a free slot."""
     async with app.state.database.async_session() as db_session:
         ticket = _owned_active(db_session, ticket_id, agent)
@@ -289,7 +298,7 @@ def rating_request(ticket_id: int) -> dict[str, Any]:
     return {"text": t("handoff", "rating_request"), "buttons": buttons, "custom": {"handoff_ticket_id": ticket_id}}
 
 
-async def end_chat(app: FastAPI, *, ticket_id: int, agent: Agent, disposition: Disposition,
+async def end_chat(app: FastAPI, *, ticket_id: int, agent: StaffMember, disposition: Disposition,
                    note: str | None) -> HandoffTicket:
     """Closes a chat; the bot takes the conversation back and, unless handed back mid-way, asks for a rating."""
     async with app.state.database.async_session() as db_session:
@@ -379,11 +388,12 @@ async def run_realerts(app: FastAPI) -> None:
 
 
 def ensure_demo_accounts(db_session: Session, settings: HandoffSettings | None = None) -> dict[str, str]:
-    """Creates the demo agent and supervisor if missing; returns {username: password} for new ones."""
+    """Creates the demo agent, supervisor and knowledge-base operator if missing; returns {username: password}."""
     settings = settings or HandoffSettings()
     created: dict[str, str] = {}
     for username, role in ((settings.demo_agent_username, StaffRole.agent),
-                           (settings.demo_supervisor_username, StaffRole.supervisor)):
+                           (settings.demo_supervisor_username, StaffRole.supervisor),
+                           (settings.demo_operator_username, StaffRole.operator)):
         if handoff_service.get_agent_by_username(db_session=db_session, username=username):
             continue
         password = settings.demo_password or secrets.token_urlsafe(9)

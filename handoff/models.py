@@ -1,50 +1,20 @@
-"""Handoff tickets, staff accounts and sessions, ratings, and their API schemas."""
+"""Handoff tickets, ratings, and their API schemas."""
 
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from conversations.enums import Channel
 from conversations.models import CONVERSATION_ID_PATTERN, utcnow
-from handoff.enums import Disposition, HandoffReason, StaffRole, TicketStatus
+from handoff.enums import Disposition, HandoffReason, TicketStatus
 from handoff.vocabulary import Emotion
 from service.database import Base
 
 # Row ids are SQL integers; an id past 32 bits cannot exist (and SQLite cannot even compare it).
 MAX_ROW_ID = 2**31 - 1
-
-
-class Agent(Base):
-    """A console user: an agent who answers citizens, or a supervisor."""
-
-    __tablename__ = "handoff_agent"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    display_name: Mapped[str] = mapped_column(String(64))
-    password_hash: Mapped[str] = mapped_column(String(128))
-    role: Mapped[str] = mapped_column(String(16), default=StaffRole.agent)
-    max_chats: Mapped[int] = mapped_column(Integer, default=3)
-    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Presence: the console refreshes last_seen_at while it is open.
-    is_online: Mapped[bool] = mapped_column(Boolean, default=False)
-    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class StaffSession(Base):
-    """A server-side console session; the cookie holds a token whose hash is the key."""
-
-    __tablename__ = "handoff_staff_session"
-
-    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    agent_id: Mapped[int] = mapped_column(ForeignKey("handoff_agent.id", ondelete="CASCADE"), index=True)
-    csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class HandoffTicket(Base):
@@ -195,18 +165,6 @@ class RatingRead(BaseModel):
         return as_utc(value)
 
 
-class AgentRead(BaseModel):
-    """A console user as other console users see them."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    username: str
-    display_name: str
-    role: StaffRole
-    max_chats: int
-
-
 class TicketRead(BaseModel):
     """A ticket as the console shows it in the queue and the context panel."""
 
@@ -264,15 +222,3 @@ class CloseIn(BaseModel):
 
     disposition: Disposition
     note: str | None = Field(default=None, max_length=2000)
-
-
-class AgentCreate(BaseModel):
-    """A new console account."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    display_name: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=8, max_length=72)
-    role: StaffRole = StaffRole.agent
-    max_chats: int = Field(default=3, ge=1, le=20)

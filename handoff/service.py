@@ -7,9 +7,11 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from conversations.models import utcnow
-from handoff.enums import CLAIMABLE_STATUSES, OPEN_STATUSES, Disposition, StaffRole, TicketStatus
-from handoff.models import Agent, HandoffTicket, TicketRating
+from handoff.enums import CLAIMABLE_STATUSES, OPEN_STATUSES, Disposition, TicketStatus
+from handoff.models import HandoffTicket, TicketRating
 from service.errors import ConflictError, NotFoundError
+from staff.enums import StaffRole
+from staff.models import StaffMember
 
 
 def get(*, db_session: Session, ticket_id: int) -> HandoffTicket | None:
@@ -84,10 +86,10 @@ def _active_count(agent_id: int) -> Any:
             .scalar_subquery())
 
 
-def _lock_agent(db_session: Session, agent_id: int) -> Agent:
+def _lock_agent(db_session: Session, agent_id: int) -> StaffMember:
     # Row lock (PostgreSQL) serialises one agent's concurrent claims so capacity holds;
     # SQLite already serialises writers with BEGIN IMMEDIATE.
-    agent = db_session.scalars(select(Agent).where(Agent.id == agent_id).with_for_update()).first()
+    agent = db_session.scalars(select(StaffMember).where(StaffMember.id == agent_id).with_for_update()).first()
     if agent is None or not agent.is_active:
         raise NotFoundError(f"agent {agent_id} not found")
     return agent
@@ -172,45 +174,45 @@ def take_alert(*, db_session: Session, ticket_id: int, before: datetime, now: da
     return result.scalar_one_or_none()
 
 
-def get_agent(*, db_session: Session, agent_id: int) -> Agent | None:
+def get_agent(*, db_session: Session, agent_id: int) -> StaffMember | None:
     """Gets a console user by id."""
-    return db_session.get(Agent, agent_id)
+    return db_session.get(StaffMember, agent_id)
 
 
-def get_agent_by_username(*, db_session: Session, username: str) -> Agent | None:
+def get_agent_by_username(*, db_session: Session, username: str) -> StaffMember | None:
     """Gets a console user by login name."""
-    return db_session.scalars(select(Agent).where(Agent.username == username)).first()
+    return db_session.scalars(select(StaffMember).where(StaffMember.username == username)).first()
 
 
-def get_agents(*, db_session: Session) -> list[Agent]:
+def get_agents(*, db_session: Session) -> list[StaffMember]:
     """Lists active console users."""
-    return list(db_session.scalars(select(Agent).where(Agent.is_active.is_(True)).order_by(Agent.username)))
+    return list(db_session.scalars(select(StaffMember).where(StaffMember.is_active.is_(True)).order_by(StaffMember.username)))
 
 
 def create_agent(*, db_session: Session, username: str, display_name: str, password_hash: str,
-                 role: StaffRole, max_chats: int) -> Agent:
+                 role: StaffRole, max_chats: int) -> StaffMember:
     """Creates a console user."""
     if get_agent_by_username(db_session=db_session, username=username):
         raise ConflictError(f"username {username} is taken", code="username_taken")
-    agent = Agent(username=username, display_name=display_name, password_hash=password_hash,
+    agent = StaffMember(username=username, display_name=display_name, password_hash=password_hash,
                   role=role, max_chats=max_chats, is_active=True, is_online=False)
     db_session.add(agent)
     db_session.flush()
     return agent
 
 
-def get_online_agents(*, db_session: Session, now: datetime, timeout_seconds: int) -> list[Agent]:
+def get_online_agents(*, db_session: Session, now: datetime, timeout_seconds: int) -> list[StaffMember]:
     """Lists staff whose console was seen recently."""
-    statement = select(Agent).where(
-        Agent.is_active.is_(True), Agent.is_online.is_(True),
-        Agent.last_seen_at >= now - timedelta(seconds=timeout_seconds),
-    ).order_by(Agent.username)
+    statement = select(StaffMember).where(
+        StaffMember.is_active.is_(True), StaffMember.is_online.is_(True),
+        StaffMember.last_seen_at >= now - timedelta(seconds=timeout_seconds),
+    ).order_by(StaffMember.username)
     return list(db_session.scalars(statement))
 
 
 def set_presence(*, db_session: Session, agent_id: int, online: bool) -> None:
     """Marks a console user online (seen now) or offline."""
-    db_session.execute(update(Agent).where(Agent.id == agent_id)
+    db_session.execute(update(StaffMember).where(StaffMember.id == agent_id)
                        .values(is_online=online, last_seen_at=utcnow())
                        .execution_options(synchronize_session=False))
 

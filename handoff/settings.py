@@ -31,6 +31,7 @@ class HandoffSettings(BaseModel):
     # Demo accounts created by the run script; empty password = a random one printed on start.
     demo_agent_username: str = "agent1"
     demo_supervisor_username: str = "supervisor1"
+    demo_operator_username: str = "operator1"
     demo_password: str = ""
 
     @field_validator("working_hours_start", "working_hours_end")

@@ -15,12 +15,10 @@ from conversations.models import MessageRead
 from handoff import flows
 from handoff import service as handoff_service
 from handoff.console.views import install_console
-from handoff.enums import CLAIMABLE_STATUSES, StaffRole, TicketStatus
+from handoff.enums import CLAIMABLE_STATUSES, TicketStatus
 from handoff.models import (
-    Agent,
-    AgentRead,
-    CloseIn,
     MAX_ROW_ID,
+    CloseIn,
     HandoffTicket,
     RatingCreate,
     RatingRead,
@@ -31,12 +29,15 @@ from handoff.models import (
     TransferIn,
     as_utc,
 )
-from handoff.staff import check_csrf, require_staff, staff_auth
 from service.database import SessionDep, TransactionalRoute
 from service.errors import NotFoundError, ServiceError
 from service.internal import InternalAuth
 from service.openapi import error_responses
 from service.pii import mask_text
+from staff.auth import Staff, staff_api
+from staff.enums import Area, StaffRole
+from staff.models import StaffMemberRead
+from staff.views import on_sign_in, on_sign_out
 
 router = APIRouter(route_class=TransactionalRoute, tags=["handoff"])
 
@@ -47,26 +48,9 @@ SIGNED_IN = error_responses(401)
 TICKET_CHANGE = error_responses(401, 403, 404, 409)
 
 
-def signed_in(request: Request) -> Agent:
-    """Requires a console session."""
-    return require_staff(request)
-
-
-def signed_in_with_csrf(request: Request) -> Agent:
-    """Requires a console session and its CSRF token on state-changing calls."""
-    agent = require_staff(request)
-    check_csrf(request)
-    return agent
-
-
-def supervisor(request: Request) -> Agent:
-    """Requires a supervisor's session."""
-    return require_staff(request, StaffRole.supervisor)
-
-
-StaffDep = Annotated[Agent, Depends(signed_in)]
-StaffWriteDep = Annotated[Agent, Depends(signed_in_with_csrf)]
-SupervisorDep = Annotated[Agent, Depends(supervisor)]
+# Reads and changes alike: staff_api checks the session, the role and, on a change, the CSRF token.
+StaffDep = Annotated[Staff, Depends(staff_api(Area.workspace))]
+SupervisorDep = Annotated[Staff, Depends(staff_api(Area.dashboard))]
 
 
 def ticket_read(ticket: HandoffTicket, position: int | None = None) -> TicketRead:
@@ -125,12 +109,6 @@ def _rating_read(db_session: Any, ticket_id: int) -> RatingRead:
     return RatingRead.model_validate(handoff_service.get_rating(db_session=db_session, ticket_id=ticket_id))
 
 
-@router.get("/api/handoff/me", responses=SIGNED_IN)
-def who_am_i(agent: StaffDep, request: Request) -> dict[str, Any]:
-    """Returns the signed-in user and their CSRF token."""
-    return {"agent": AgentRead.model_validate(agent).model_dump(mode="json"), "csrf_token": request.state.csrf_token}
-
-
 @router.get("/api/handoff/queue", responses=SIGNED_IN)
 def get_queue(agent: StaffDep, request: Request, db_session: SessionDep) -> dict[str, Any]:
     """Returns the waiting tickets in serving order, the callbacks, and the agent's own chats."""
@@ -147,7 +125,7 @@ def get_queue(agent: StaffDep, request: Request, db_session: SessionDep) -> dict
     }
 
 
-def may_see(agent: Agent, ticket: HandoffTicket) -> bool:
+def may_see(agent: Staff, ticket: HandoffTicket) -> bool:
     """Agents see the open queue and their own chats; supervisors see every ticket."""
     return (agent.role == StaffRole.supervisor or ticket.agent_id == agent.id
             or ticket.status in CLAIMABLE_STATUSES)
@@ -176,14 +154,14 @@ def get_ticket(ticket_id: TicketId, agent: StaffDep, db_session: SessionDep) -> 
 
 
 @router.post("/api/handoff/tickets/{ticket_id}/claim", responses=TICKET_CHANGE)
-async def claim(ticket_id: TicketId, agent: StaffWriteDep, request: Request) -> dict[str, Any]:
+async def claim(ticket_id: TicketId, agent: StaffDep, request: Request) -> dict[str, Any]:
     """Takes a waiting ticket (atomic: a ticket another agent took answers 409)."""
     ticket = await flows.claim_ticket(request.app, ticket_id=ticket_id, agent=agent)
     return {"ticket": ticket_read(ticket).model_dump(mode="json")}
 
 
 @router.post("/api/handoff/tickets/{ticket_id}/messages", status_code=201, responses=TICKET_CHANGE)
-async def reply(ticket_id: TicketId, body: ReplyIn, agent: StaffWriteDep, request: Request) -> dict[str, Any]:
+async def reply(ticket_id: TicketId, body: ReplyIn, agent: StaffDep, request: Request) -> dict[str, Any]:
     """Sends the agent's message to the citizen."""
     text = clean_citizen_text(body.text, 2000)
     await flows.send_agent_reply(request.app, ticket_id=ticket_id, agent=agent, text=text)
@@ -191,14 +169,14 @@ async def reply(ticket_id: TicketId, body: ReplyIn, agent: StaffWriteDep, reques
 
 
 @router.post("/api/handoff/tickets/{ticket_id}/transfer", responses=TICKET_CHANGE)
-async def transfer(ticket_id: TicketId, body: TransferIn, agent: StaffWriteDep, request: Request) -> dict[str, Any]:
+async def transfer(ticket_id: TicketId, body: TransferIn, agent: StaffDep, request: Request) -> dict[str, Any]:
     """Hands the chat to another agent."""
     ticket = await flows.transfer_ticket(request.app, ticket_id=ticket_id, agent=agent, to_agent_id=body.agent_id)
     return {"ticket": ticket_read(ticket).model_dump(mode="json")}
 
 
 @router.post("/api/handoff/tickets/{ticket_id}/close", responses=TICKET_CHANGE)
-async def close(ticket_id: TicketId, body: CloseIn, agent: StaffWriteDep, request: Request) -> dict[str, Any]:
+async def close(ticket_id: TicketId, body: CloseIn, agent: StaffDep, request: Request) -> dict[str, Any]:
     """Closes the chat with a disposition; the bot resumes and asks for a rating."""
     note = clean_citizen_text(body.note, 2000) if body.note and body.note.strip() else None
     ticket = await flows.end_chat(request.app, ticket_id=ticket_id, agent=agent, disposition=body.disposition,
@@ -212,7 +190,7 @@ def get_agents(agent: StaffDep, request: Request, db_session: SessionDep) -> dic
     online = handoff_service.get_online_agents(
         db_session=db_session, now=datetime.now(UTC),
         timeout_seconds=request.app.state.settings.handoff.presence_timeout_seconds)
-    return {"agents": [{**AgentRead.model_validate(a).model_dump(mode="json"),
+    return {"agents": [{**StaffMemberRead.model_validate(a).model_dump(mode="json"),
                         "active_chats": len(handoff_service.get_for_agent(db_session=db_session, agent_id=a.id))}
                        for a in online]}
 
@@ -254,7 +232,8 @@ def install(app: FastAPI) -> None:
     app.state.router.register_mode_handler(ConversationMode.agent, with_agent)
     app.state.router.register_mode_state(ConversationMode.waiting,
                                          lambda conversation_id: flows.describe_waiting(app, conversation_id))
-    app.state.staff_auth = staff_auth
+    on_sign_in(app, lambda app, staff_id: flows.mark_presence(app, staff_id, online=True))
+    on_sign_out(app, lambda app, staff_id: flows.mark_presence(app, staff_id, online=False))
     app.state.startup_tasks.append(_start_realerts)
     app.state.shutdown_tasks.append(_stop_realerts)
 

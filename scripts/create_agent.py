@@ -13,14 +13,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from staff.auth import hash_password  # noqa: E402
+
 from handoff import service as handoff_service  # noqa: E402
-from handoff.enums import StaffRole  # noqa: E402
 from handoff.flows import ensure_demo_accounts  # noqa: E402
-from handoff.models import AgentCreate  # noqa: E402
-from handoff.staff import hash_password  # noqa: E402
 from service.database import Database  # noqa: E402
 from service.errors import ServiceError  # noqa: E402
 from service.settings import get_settings  # noqa: E402
+from staff.enums import StaffRole  # noqa: E402
+from staff.models import StaffMemberCreate  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.username:
             parser.error("username is required (or --demo)")
         password = os.environ.get(args.password_env, "") if args.password_env else getpass.getpass("password: ")
-        account = AgentCreate(username=args.username, display_name=args.name or args.username, password=password,
+        account = StaffMemberCreate(username=args.username, display_name=args.name or args.username, password=password,
                               role=StaffRole(args.role), max_chats=args.max_chats or settings.handoff.default_max_chats)
         with database.session() as db_session:
             agent = handoff_service.create_agent(

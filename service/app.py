@@ -24,7 +24,6 @@ from service.plugins import install_domains
 from service.settings import Settings, get_settings
 from service.write_behind import WriteBehind
 
-
 # A JSON \u escape of a UTF-16 surrogate: legal JSON syntax, but no character (unless paired).
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 

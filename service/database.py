@@ -16,11 +16,10 @@ needs the loop to run (sync endpoints commit in a later threadpool hop).
 import asyncio
 import functools
 import inspect
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import Annotated, Any
-from collections.abc import Callable
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute

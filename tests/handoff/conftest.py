@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from handoff import service as handoff_service
-from handoff.enums import StaffRole
-from handoff.models import Agent
 from handoff.settings import HandoffSettings
 from handoff.vocabulary import Emotion
 from service.settings import Settings
+from staff.enums import StaffRole
+from staff.models import StaffMember
 from tests.support import as_citizen
 
 PASSWORD = "correct-horse-9"
@@ -36,7 +36,7 @@ def settings(database_url: str) -> Settings:
 
 
 def add_agent(db_session: Session, username: str, *, role: StaffRole = StaffRole.agent, max_chats: int = 3,
-              online: bool = True) -> Agent:
+              online: bool = True) -> StaffMember:
     """Creates a console account (optionally online) and commits it."""
     agent = handoff_service.create_agent(db_session=db_session, username=username, display_name=f"坐席{username}",
                                          password_hash=PASSWORD_HASH, role=role, max_chats=max_chats)
@@ -47,7 +47,7 @@ def add_agent(db_session: Session, username: str, *, role: StaffRole = StaffRole
 
 
 @pytest.fixture
-def agent_factory(db_session: Session) -> Callable[..., Agent]:
+def agent_factory(db_session: Session) -> Callable[..., StaffMember]:
     """Creates console accounts in the test's database."""
     return lambda username, **kw: add_agent(db_session, username, **kw)
 
@@ -60,7 +60,7 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
     response = client.post("/console/login", data={"username": username, "password": password, "csrf_token": token},
                            follow_redirects=False)
     assert response.status_code == 303, response.text
-    return str(client.get("/api/handoff/me").json()["csrf_token"])
+    return str(client.get("/api/staff/me").json()["csrf_token"])
 
 
 ANGRY, NEUTRAL = Emotion.angry.value, Emotion.neutral.value

@@ -247,7 +247,7 @@ def test_messages_table_untouched_by_silence(client, app, agent_factory, open_ti
 
 
 def test_supervisor_board_and_console_pages(client, agent_factory, open_ticket):
-    from handoff.enums import StaffRole
+    from staff.enums import StaffRole
 
     agent_factory("a1")
     agent_factory("boss", role=StaffRole.supervisor)
@@ -264,23 +264,13 @@ def test_supervisor_board_and_console_pages(client, agent_factory, open_ticket):
     assert board["ratings"] == {"count": 0, "average": None}
 
 
-def test_staff_auth_is_shared_with_other_staff_pages(client, app, agent_factory):
-    from starlette.requests import Request
-
-    agent_factory("a1")
-    sign_in(client, "a1")
-    cookie = client.cookies.get("console_session")
-    scope = {"type": "http", "app": app, "headers": [(b"cookie", f"console_session={cookie}".encode())]}
-    assert app.state.staff_auth(Request(scope)).username == "a1"
-    assert app.state.staff_auth(Request({"type": "http", "app": app, "headers": []})) is None
-
-
 def test_demo_accounts_are_created_once(db_session):
+    from staff.auth import verify_password
+
     from handoff.flows import ensure_demo_accounts
-    from handoff.staff import verify_password
 
     created = ensure_demo_accounts(db_session)
-    assert set(created) == {"agent1", "supervisor1"}
+    assert set(created) == {"agent1", "supervisor1", "operator1"}
     assert ensure_demo_accounts(db_session) == {}
     from handoff import service as handoff_service
 

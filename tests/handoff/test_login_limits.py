@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from handoff.enums import StaffRole
 from service.app import create_app
 from service.attempts import DatabaseAlerts
 from service.settings import Settings
+from staff.enums import StaffRole
 from tests.complaints.conftest import FrozenClock
 from tests.handoff.conftest import PASSWORD, sign_in
 

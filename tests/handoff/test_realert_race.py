@@ -8,12 +8,12 @@ from sqlalchemy import update
 
 from conversations import service as conversation_service
 from conversations.enums import Channel
+from conversations.models import utcnow
 from handoff import flows
 from handoff import service as handoff_service
 from handoff.enums import HandoffReason, TicketStatus
 from handoff.models import HandoffTicket
 from service.app import create_app
-from conversations.models import utcnow
 from service.settings import Settings
 
 INSTANCES = 4

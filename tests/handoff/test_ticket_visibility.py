@@ -1,6 +1,6 @@
 """Agents reach a transcript only through a ticket they may see: the queue, their own chats; supervisors all."""
 
-from handoff.enums import StaffRole
+from staff.enums import StaffRole
 from tests.handoff.conftest import sign_in
 
 

@@ -178,7 +178,7 @@ class Agent:
         response = self.http.post("/console/login", data={"username": username, "password": PASSWORD,
                                                             "csrf_token": token}, follow_redirects=False)
         assert response.status_code == 303, response.text
-        self.csrf = self.http.get("/api/handoff/me").json()["csrf_token"]
+        self.csrf = self.http.get("/api/staff/me").json()["csrf_token"]
 
     def ticket_of(self, conversation_id: str, timeout: float = 20.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout

@@ -94,8 +94,8 @@ class Tally:
 def _seed_console_session(db_session: Session, hours: int) -> tuple[str, str]:
     """A supervisor's console session: (cookie token, CSRF token)."""
     from handoff import service as handoff_service
-    from handoff.enums import StaffRole
-    from handoff.staff import find_session, hash_password, open_session
+    from staff.enums import StaffRole
+    from staff.auth import find_session, hash_password, open_session
 
     agent = handoff_service.create_agent(db_session=db_session, username="fuzz.supervisor", display_name="模糊测试",
                                          password_hash=hash_password("fuzz-password-0001"),
