@@ -40,3 +40,10 @@ class Disposition(StrEnum):
     no_response = "no_response"
     invalid = "invalid"
     returned_to_bot = "returned_to_bot"
+
+
+class NoteKind(StrEnum):
+    """What an internal note on a ticket records; notes are for staff and never reach the citizen."""
+
+    note = "note"
+    transfer = "transfer"

@@ -25,11 +25,11 @@ from conversations.models import Conversation, utcnow
 from conversations.rasa_client import RasaUnavailable
 from handoff import briefing
 from handoff import service as handoff_service
-from handoff.enums import Disposition, HandoffReason, TicketStatus
-from handoff.models import HandoffTicket, TicketCreate, TicketCreated
+from handoff.enums import OPEN_STATUSES, Disposition, HandoffReason, NoteKind, TicketStatus
+from handoff.models import HandoffTicket, HandoffTicketNote, TicketCreate, TicketCreated
 from handoff.settings import HandoffSettings
-from staff.auth import hash_password
-from service.errors import ConflictError, ServiceError
+from staff.auth import Staff, hash_password
+from service.errors import ConflictError, NotFoundError, ServiceError
 from service.pii import find_mobile, mask_text
 from service.texts import text as t
 from staff.enums import StaffRole
@@ -273,12 +273,16 @@ async def send_agent_reply(app: FastAPI, *, ticket_id: int, agent: StaffMember, 
     await _router(app).record(conversation_id, Sender.agent, [{"text": text}], sender_name=agent.display_name)
 
 
-async def transfer_ticket(app: FastAPI, *, ticket_id: int, agent: StaffMember, to_agent_id: int) -> HandoffTicket:
-    """Moves a chat to a colleague with a free slot."""
+async def transfer_ticket(app: FastAPI, *, ticket_id: int, agent: Staff, to_agent_id: int,
+                          note: str | None = None) -> HandoffTicket:
+    """Moves a chat to a colleague with a free slot; the note is for the colleague, never for the citizen."""
     async with app.state.database.async_session() as db_session:
         ticket = _owned_active(db_session, ticket_id, agent)
         ticket = handoff_service.transfer(db_session=db_session, ticket=ticket, from_agent_id=ticket.agent_id or 0,
                                           to_agent_id=to_agent_id)
+        if note:
+            handoff_service.add_note(db_session=db_session, ticket=ticket, author=agent, text=note,
+                                     kind=NoteKind.transfer)
         target = handoff_service.get_agent(db_session=db_session, agent_id=to_agent_id)
         target_name = target.display_name if target else ""
     await _router(app).record(ticket.conversation_id, Sender.system,
@@ -286,9 +290,29 @@ async def transfer_ticket(app: FastAPI, *, ticket_id: int, agent: StaffMember, t
     _router(app).publish_event(ticket.conversation_id, {"type": "handoff", "state": "agent_joined",
                                                         "agent_name": target_name})
     _router(app).hub.publish(agent_topic(to_agent_id), {"type": "ticket_transferred", "ticket_id": ticket.id,
-                                                        "from_agent": agent.display_name})
+                                                        "from_agent": agent.display_name, "note": note})
     _router(app).hub.publish(QUEUE_TOPIC, {"type": "ticket_updated", "ticket_id": ticket.id})
     return ticket
+
+
+async def add_note(app: FastAPI, *, ticket_id: int, author: Staff, text: str) -> HandoffTicketNote:
+    """Keeps an internal note on an open ticket (its agent or a supervisor); it is never sent to the citizen."""
+    async with app.state.database.async_session() as db_session:
+        ticket = handoff_service.get_or_404(db_session=db_session, ticket_id=ticket_id)
+        if not handoff_service.may_see(author, ticket):
+            raise NotFoundError(f"handoff ticket {ticket_id} not found", code="ticket_not_found")
+        if ticket.agent_id != author.id and not author.is_supervisor:
+            raise ServiceError("only the agent in this chat or a supervisor may add notes", code="forbidden",
+                               status_code=403)
+        if ticket.status not in OPEN_STATUSES:
+            raise ConflictError("the ticket is finished", code="ticket_finished", details={"status": ticket.status})
+        note = handoff_service.add_note(db_session=db_session, ticket=ticket, author=author, text=text)
+        owner_id = ticket.agent_id
+    # Only the staff topic of the chat's agent: the conversation's topic reaches the citizen.
+    if owner_id is not None and owner_id != author.id:
+        _router(app).hub.publish(agent_topic(owner_id), {"type": "ticket_note", "ticket_id": ticket_id,
+                                                         "author": author.display_name})
+    return note
 
 
 def rating_request(ticket_id: int) -> dict[str, Any]:

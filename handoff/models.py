@@ -1,17 +1,19 @@
-"""Handoff tickets, ratings, and their API schemas."""
+"""Handoff tickets, ratings, internal notes, canned replies, and their API schemas."""
 
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from conversations.enums import Channel
+from conversations.flows import clean_citizen_text
 from conversations.models import CONVERSATION_ID_PATTERN, utcnow
-from handoff.enums import Disposition, HandoffReason, TicketStatus
+from handoff.enums import Disposition, HandoffReason, NoteKind, TicketStatus
 from handoff.vocabulary import Emotion
 from service.database import Base
+from service.errors import ServiceError
 
 # Row ids are SQL integers; an id past 32 bits cannot exist (and SQLite cannot even compare it).
 MAX_ROW_ID = 2**31 - 1
@@ -59,6 +61,37 @@ class TicketRating(Base):
     rating: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class HandoffTicketNote(Base):
+    """A note staff keep on a ticket (an agent's remark, a transfer's hand-over words); never shown to the citizen."""
+
+    __tablename__ = "handoff_ticket_note"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("handoff_ticket.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default=NoteKind.note)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("handoff_agent.id", ondelete="SET NULL"))
+    # Kept as written, so the note still names its author if the account is renamed or removed.
+    author_name: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class HandoffCannedReply(Base):
+    """A 标准化用语: a ready-made reply supervisors keep and agents insert into a chat, then edit and send."""
+
+    __tablename__ = "handoff_canned_reply"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(40), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(20))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # An inactive reply is kept for the supervisors but not offered to agents.
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 def as_utc(value: datetime | None) -> datetime | None:
@@ -207,12 +240,117 @@ class ReplyIn(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
 
 
+def plain_text(value: str, max_chars: int) -> str:
+    """Staff text as stored: control characters and outer whitespace removed, not empty, within the limit."""
+    try:
+        return clean_citizen_text(value, max_chars)
+    except ServiceError as exc:
+        raise ValueError(exc.message) from None
+
+
+def _optional_text(value: str | None, max_chars: int) -> str | None:
+    return plain_text(value, max_chars) if value is not None and value.strip() else None
+
+
+NOTE_MAX_CHARS = 1000
+TRANSFER_NOTE_MAX_CHARS = 500
+CANNED_TITLE_MAX_CHARS = 40
+CANNED_TEXT_MAX_CHARS = 1000
+CANNED_CATEGORY_MAX_CHARS = 20
+
+
 class TransferIn(BaseModel):
-    """Hands an active ticket to another agent."""
+    """Hands an active ticket to another agent, optionally with a note the receiving agent reads."""
 
     model_config = ConfigDict(extra="forbid")
 
     agent_id: int = Field(ge=1, le=MAX_ROW_ID)
+    note: str | None = Field(default=None, max_length=TRANSFER_NOTE_MAX_CHARS)
+
+    @field_validator("note")
+    @classmethod
+    def _clean_note(cls, value: str | None) -> str | None:
+        return _optional_text(value, TRANSFER_NOTE_MAX_CHARS)
+
+
+class NoteIn(BaseModel):
+    """An internal note on a ticket."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=NOTE_MAX_CHARS)
+
+    @field_validator("text")
+    @classmethod
+    def _clean_text(cls, value: str) -> str:
+        return plain_text(value, NOTE_MAX_CHARS)
+
+
+class NoteRead(BaseModel):
+    """An internal note as the context panel shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ticket_id: int
+    kind: NoteKind
+    author_name: str
+    text: str
+    created_at: datetime
+
+    @field_validator("created_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime | None:
+        return as_utc(value)
+
+
+class CannedReplyIn(BaseModel):
+    """A canned reply as a supervisor writes it (create, or replace on update); plain text, no markup."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(max_length=CANNED_TITLE_MAX_CHARS)
+    text: str = Field(max_length=CANNED_TEXT_MAX_CHARS)
+    category: str | None = Field(default=None, max_length=CANNED_CATEGORY_MAX_CHARS)
+    # None places a new reply after the others (and keeps an edited reply where it was).
+    sort_order: int | None = Field(default=None, ge=0, le=100000)
+    is_active: bool = True
+
+    @field_validator("title")
+    @classmethod
+    def _clean_title(cls, value: str) -> str:
+        # A title is one line in the picker.
+        return " ".join(plain_text(value, CANNED_TITLE_MAX_CHARS).split())
+
+    @field_validator("text")
+    @classmethod
+    def _clean_text(cls, value: str) -> str:
+        return plain_text(value, CANNED_TEXT_MAX_CHARS)
+
+    @field_validator("category")
+    @classmethod
+    def _clean_category(cls, value: str | None) -> str | None:
+        return _optional_text(value, CANNED_CATEGORY_MAX_CHARS)
+
+
+class CannedReplyRead(BaseModel):
+    """A stored canned reply."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    text: str
+    category: str | None
+    sort_order: int
+    is_active: bool
+    updated_by: str
+    updated_at: datetime
+
+    @field_validator("updated_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime | None:
+        return as_utc(value)
 
 
 class CloseIn(BaseModel):

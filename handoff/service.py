@@ -1,4 +1,7 @@
-"""Reads and writes handoff tickets, staff accounts and ratings (flush only; callers own the commit)."""
+"""Reads and writes handoff tickets, their notes, canned replies, staff accounts and ratings.
+
+Flush only; callers own the commit.
+"""
 
 from datetime import datetime, timedelta
 from typing import Any
@@ -7,9 +10,10 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from conversations.models import utcnow
-from handoff.enums import CLAIMABLE_STATUSES, OPEN_STATUSES, Disposition, TicketStatus
-from handoff.models import HandoffTicket, TicketRating
+from handoff.enums import CLAIMABLE_STATUSES, OPEN_STATUSES, Disposition, NoteKind, TicketStatus
+from handoff.models import CannedReplyIn, HandoffCannedReply, HandoffTicket, HandoffTicketNote, TicketRating
 from service.errors import ConflictError, NotFoundError
+from staff.auth import Staff
 from staff.enums import StaffRole
 from staff.models import StaffMember
 
@@ -25,6 +29,12 @@ def get_or_404(*, db_session: Session, ticket_id: int) -> HandoffTicket:
     if ticket is None:
         raise NotFoundError(f"handoff ticket {ticket_id} not found")
     return ticket
+
+
+def may_see(staff: Staff, ticket: HandoffTicket) -> bool:
+    """Agents see the open queue and their own chats; supervisors see every ticket."""
+    return (staff.role == StaffRole.supervisor or ticket.agent_id == staff.id
+            or ticket.status in CLAIMABLE_STATUSES)
 
 
 def get_open_for_conversation(*, db_session: Session, conversation_id: str) -> HandoffTicket | None:
@@ -251,3 +261,85 @@ def rating_summary(*, db_session: Session) -> dict[str, Any]:
     """Counts ratings and their average."""
     count, average = db_session.execute(select(func.count(TicketRating.id), func.avg(TicketRating.rating))).one()
     return {"count": int(count or 0), "average": round(float(average), 2) if average is not None else None}
+
+
+def add_note(*, db_session: Session, ticket: HandoffTicket, author: Staff, text: str,
+             kind: NoteKind = NoteKind.note) -> HandoffTicketNote:
+    """Adds an internal note to a ticket."""
+    note = HandoffTicketNote(ticket_id=ticket.id, kind=kind, author_id=author.id, author_name=author.display_name,
+                             text=text, created_at=utcnow())
+    db_session.add(note)
+    db_session.flush()
+    return note
+
+
+def get_notes(*, db_session: Session, ticket_id: int) -> list[HandoffTicketNote]:
+    """Lists a ticket's internal notes, oldest first."""
+    statement = (select(HandoffTicketNote).where(HandoffTicketNote.ticket_id == ticket_id)
+                 .order_by(HandoffTicketNote.created_at, HandoffTicketNote.id))
+    return list(db_session.scalars(statement))
+
+
+def get_canned(*, db_session: Session, reply_id: int) -> HandoffCannedReply | None:
+    """Gets a canned reply by its id."""
+    return db_session.get(HandoffCannedReply, reply_id)
+
+
+def get_canned_or_404(*, db_session: Session, reply_id: int) -> HandoffCannedReply:
+    """Gets a canned reply or raises NotFoundError."""
+    reply = get_canned(db_session=db_session, reply_id=reply_id)
+    if reply is None:
+        raise NotFoundError(f"canned reply {reply_id} not found", code="canned_reply_not_found")
+    return reply
+
+
+def get_all_canned(*, db_session: Session, include_inactive: bool = False) -> list[HandoffCannedReply]:
+    """Lists canned replies in the order agents see them; only the active ones unless asked."""
+    statement = select(HandoffCannedReply).order_by(HandoffCannedReply.sort_order, HandoffCannedReply.id)
+    if not include_inactive:
+        statement = statement.where(HandoffCannedReply.is_active.is_(True))
+    return list(db_session.scalars(statement))
+
+
+def _check_title_free(db_session: Session, title: str, reply_id: int | None) -> None:
+    taken = db_session.scalars(select(HandoffCannedReply.id).where(HandoffCannedReply.title == title)).first()
+    if taken is not None and taken != reply_id:
+        raise ConflictError(f"a canned reply titled {title!r} exists", code="canned_title_taken",
+                            details={"id": taken})
+
+
+def create_canned(*, db_session: Session, canned_in: CannedReplyIn, updated_by: str) -> HandoffCannedReply:
+    """Creates a canned reply; without a sort order it goes after the others."""
+    _check_title_free(db_session, canned_in.title, None)
+    sort_order = canned_in.sort_order
+    if sort_order is None:
+        last = db_session.scalar(select(func.max(HandoffCannedReply.sort_order)))
+        sort_order = (last or 0) + 10
+    reply = HandoffCannedReply(title=canned_in.title, text=canned_in.text, category=canned_in.category,
+                               sort_order=sort_order, is_active=canned_in.is_active, updated_by=updated_by,
+                               updated_at=utcnow())
+    db_session.add(reply)
+    db_session.flush()
+    return reply
+
+
+def update_canned(*, db_session: Session, reply: HandoffCannedReply, canned_in: CannedReplyIn,
+                  updated_by: str) -> HandoffCannedReply:
+    """Replaces a canned reply's fields (its place stays unless a sort order is given)."""
+    _check_title_free(db_session, canned_in.title, reply.id)
+    reply.title = canned_in.title
+    reply.text = canned_in.text
+    reply.category = canned_in.category
+    if canned_in.sort_order is not None:
+        reply.sort_order = canned_in.sort_order
+    reply.is_active = canned_in.is_active
+    reply.updated_by = updated_by
+    reply.updated_at = utcnow()
+    db_session.flush()
+    return reply
+
+
+def delete_canned(*, db_session: Session, reply: HandoffCannedReply) -> None:
+    """Deletes a canned reply."""
+    db_session.delete(reply)
+    db_session.flush()

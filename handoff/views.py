@@ -1,11 +1,11 @@
-"""HTTP routes of the handoff domain: the bot's internal API, the console's JSON API, ratings."""
+"""HTTP routes of the handoff domain: the bot's internal API, the console's JSON API, ratings, canned replies."""
 
 import asyncio
 import contextlib
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Path, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Response
 
 from conversations import access
 from conversations import service as conversation_service
@@ -15,11 +15,15 @@ from conversations.models import MessageRead
 from handoff import flows
 from handoff import service as handoff_service
 from handoff.console.views import install_console
-from handoff.enums import CLAIMABLE_STATUSES, TicketStatus
+from handoff.enums import OPEN_STATUSES, TicketStatus
 from handoff.models import (
     MAX_ROW_ID,
+    CannedReplyIn,
+    CannedReplyRead,
     CloseIn,
     HandoffTicket,
+    NoteIn,
+    NoteRead,
     RatingCreate,
     RatingRead,
     ReplyIn,
@@ -35,17 +39,20 @@ from service.internal import InternalAuth
 from service.openapi import error_responses
 from service.pii import mask_text
 from staff.auth import Staff, staff_api
-from staff.enums import Area, StaffRole
+from staff.enums import Area
 from staff.models import StaffMemberRead
 from staff.views import on_sign_in, on_sign_out
 
 router = APIRouter(route_class=TransactionalRoute, tags=["handoff"])
 
 TicketId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+CannedId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 # The console API: no session (401); a change also needs the session's CSRF token and, on a chat, that the
 # chat is the agent's own (403); unknown ticket (404); a ticket no longer in that state or taken (409).
 SIGNED_IN = error_responses(401)
 TICKET_CHANGE = error_responses(401, 403, 404, 409)
+# Canned replies: any workspace member reads them; only supervisors write (403), titles are unique (409).
+CANNED_CHANGE = error_responses(401, 403, 404, 409, 422)
 
 
 # Reads and changes alike: staff_api checks the session, the role and, on a change, the CSRF token.
@@ -125,17 +132,11 @@ def get_queue(agent: StaffDep, request: Request, db_session: SessionDep) -> dict
     }
 
 
-def may_see(agent: Staff, ticket: HandoffTicket) -> bool:
-    """Agents see the open queue and their own chats; supervisors see every ticket."""
-    return (agent.role == StaffRole.supervisor or ticket.agent_id == agent.id
-            or ticket.status in CLAIMABLE_STATUSES)
-
-
 @router.get("/api/handoff/tickets/{ticket_id}", responses={**SIGNED_IN, **error_responses(404)})
 def get_ticket(ticket_id: TicketId, agent: StaffDep, db_session: SessionDep) -> dict[str, Any]:
     """Returns a ticket's context and the conversation's transcript (PII masked before the handoff)."""
     ticket = handoff_service.get_or_404(db_session=db_session, ticket_id=ticket_id)
-    if not may_see(agent, ticket):
+    if not handoff_service.may_see(agent, ticket):
         # The same answer as an unknown ticket: an agent learns nothing of colleagues' finished chats.
         raise NotFoundError(f"handoff ticket {ticket_id} not found", code="ticket_not_found")
     messages = []
@@ -150,7 +151,10 @@ def get_ticket(ticket_id: TicketId, agent: StaffDep, db_session: SessionDep) -> 
     conversation = conversation_service.get_or_404(db_session=db_session, conversation_id=ticket.conversation_id)
     return {"ticket": ticket_read(ticket, position).model_dump(mode="json"), "messages": messages,
             "agent_name": owner.display_name if owner else None, "mode": ConversationMode(conversation.mode),
-            "is_mine": ticket.agent_id == agent.id}
+            "is_mine": ticket.agent_id == agent.id,
+            "notes": [NoteRead.model_validate(n).model_dump(mode="json")
+                      for n in handoff_service.get_notes(db_session=db_session, ticket_id=ticket.id)],
+            "may_note": ticket.status in OPEN_STATUSES and (ticket.agent_id == agent.id or agent.is_supervisor)}
 
 
 @router.post("/api/handoff/tickets/{ticket_id}/claim", responses=TICKET_CHANGE)
@@ -170,9 +174,18 @@ async def reply(ticket_id: TicketId, body: ReplyIn, agent: StaffDep, request: Re
 
 @router.post("/api/handoff/tickets/{ticket_id}/transfer", responses=TICKET_CHANGE)
 async def transfer(ticket_id: TicketId, body: TransferIn, agent: StaffDep, request: Request) -> dict[str, Any]:
-    """Hands the chat to another agent."""
-    ticket = await flows.transfer_ticket(request.app, ticket_id=ticket_id, agent=agent, to_agent_id=body.agent_id)
+    """Hands the chat to another agent, with an optional note only the receiving agent reads."""
+    ticket = await flows.transfer_ticket(request.app, ticket_id=ticket_id, agent=agent, to_agent_id=body.agent_id,
+                                         note=body.note)
     return {"ticket": ticket_read(ticket).model_dump(mode="json")}
+
+
+@router.post("/api/handoff/tickets/{ticket_id}/notes", status_code=201, response_model=NoteRead,
+             responses={**TICKET_CHANGE, **error_responses(422)})
+async def add_note(ticket_id: TicketId, body: NoteIn, agent: StaffDep, request: Request) -> NoteRead:
+    """Keeps an internal note on the ticket (its agent or a supervisor); the citizen never sees it."""
+    note = await flows.add_note(request.app, ticket_id=ticket_id, author=agent, text=body.text)
+    return NoteRead.model_validate(note)
 
 
 @router.post("/api/handoff/tickets/{ticket_id}/close", responses=TICKET_CHANGE)
@@ -193,6 +206,42 @@ def get_agents(agent: StaffDep, request: Request, db_session: SessionDep) -> dic
     return {"agents": [{**StaffMemberRead.model_validate(a).model_dump(mode="json"),
                         "active_chats": len(handoff_service.get_for_agent(db_session=db_session, agent_id=a.id))}
                        for a in online]}
+
+
+@router.get("/api/handoff/canned", response_model=list[CannedReplyRead], responses=error_responses(401, 403))
+def list_canned(agent: StaffDep, db_session: SessionDep,
+                include_inactive: Annotated[bool, Query()] = False) -> list[CannedReplyRead]:
+    """The canned replies agents insert into a chat; supervisors may ask for the inactive ones too."""
+    if include_inactive and not agent.is_supervisor:
+        raise ServiceError("only supervisors see inactive canned replies", code="forbidden", status_code=403)
+    replies = handoff_service.get_all_canned(db_session=db_session, include_inactive=include_inactive)
+    return [CannedReplyRead.model_validate(r) for r in replies]
+
+
+@router.post("/api/handoff/canned", status_code=201, response_model=CannedReplyRead, responses=CANNED_CHANGE)
+def create_canned(body: CannedReplyIn, supervisor: SupervisorDep, db_session: SessionDep) -> CannedReplyRead:
+    """Adds a canned reply (supervisors only)."""
+    reply = handoff_service.create_canned(db_session=db_session, canned_in=body, updated_by=supervisor.display_name)
+    return CannedReplyRead.model_validate(reply)
+
+
+@router.put("/api/handoff/canned/{reply_id}", response_model=CannedReplyRead, responses=CANNED_CHANGE)
+def update_canned(reply_id: CannedId, body: CannedReplyIn, supervisor: SupervisorDep,
+                  db_session: SessionDep) -> CannedReplyRead:
+    """Rewrites a canned reply (supervisors only)."""
+    reply = handoff_service.get_canned_or_404(db_session=db_session, reply_id=reply_id)
+    reply = handoff_service.update_canned(db_session=db_session, reply=reply, canned_in=body,
+                                          updated_by=supervisor.display_name)
+    return CannedReplyRead.model_validate(reply)
+
+
+@router.delete("/api/handoff/canned/{reply_id}", status_code=204, response_class=Response,
+               responses=error_responses(401, 403, 404, 422))
+def delete_canned(reply_id: CannedId, supervisor: SupervisorDep, db_session: SessionDep) -> Response:
+    """Deletes a canned reply (supervisors only)."""
+    reply = handoff_service.get_canned_or_404(db_session=db_session, reply_id=reply_id)
+    handoff_service.delete_canned(db_session=db_session, reply=reply)
+    return Response(status_code=204)
 
 
 @router.get("/api/handoff/overview", responses=error_responses(401, 403))

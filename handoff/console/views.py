@@ -1,4 +1,4 @@
-"""The agent's workspace page, the live queue board, and the console's live websocket."""
+"""The agent's workspace page, the canned-reply editor, the live queue board, and the console's live websocket."""
 
 import asyncio
 import contextlib
@@ -48,6 +48,12 @@ def workspace(request: Request, staff: WorkspacePage) -> Response:
     return _page(request, "workspace.html", staff, Area.workspace,
                  dispositions=[d.value for d in Disposition if d != Disposition.returned_to_bot],
                  is_supervisor=staff.is_supervisor)
+
+
+@router.get("/console/canned")
+def canned_editor(request: Request, staff: DashboardPage) -> Response:
+    """The supervisors' editor of canned replies (标准化用语), part of the workspace; agents get the forbidden page."""
+    return _page(request, "canned.html", staff, Area.workspace)
 
 
 @router.get("/console/supervisor")

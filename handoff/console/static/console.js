@@ -1,4 +1,5 @@
-// The agent's workspace: live queue, claim, chat, context panel, transfer, return to bot, close.
+// The agent's workspace: live queue, claim, chat with canned replies, context panel with internal notes,
+// transfer with a note, return to bot, close, and alerts for urgent tickets.
 "use strict";
 
 (() => {
@@ -7,7 +8,9 @@
   const $ = (id) => document.getElementById(id);
   let current = null;       // the ticket shown in the chat panel
   let lastSeq = 0;
-  let canned = [];
+  // Attached before the reply box's own keys below, so Enter in the open list picks rather than sends.
+  const canned = CannedPicker.attach({ box: $("reply-text"), list: $("canned-list"), select: $("canned-select"),
+    status: $("canned-status") });
 
   function reasonLabel(reason) { return t("reason_" + reason, reason); }
 
@@ -41,7 +44,7 @@
     $("queue-count").textContent = data.queued.length;
     $("mine-count").textContent = data.mine.length;
     $("callback-count").textContent = data.callbacks.length;
-    $("online-count").textContent = "在线 " + data.agents_online;
+    $("online-count").textContent = t("agents_online") + " " + data.agents_online;
   }
 
   function messageItem(message) {
@@ -61,6 +64,23 @@
     const list = $("transcript");
     list.appendChild(messageItem(message));
     list.scrollTop = list.scrollHeight;
+  }
+
+  function when(iso) {
+    return new Date(iso).toLocaleString("zh-CN", { hour12: false });
+  }
+
+  function noteItem(note) {
+    return el("li", { className: "note kind-" + note.kind, "data-note-id": note.id, "data-kind": note.kind },
+      el("span", { className: "note-meta", text: t("note_kind_" + note.kind, note.kind) + " · " + note.author_name + " · " + when(note.created_at) }),
+      el("span", { className: "note-text", text: note.text }));
+  }
+
+  function fillNotes(notes) {
+    const list = $("context-notes");
+    clear(list);
+    if (!notes.length) list.appendChild(el("li", { className: "empty", text: t("no_notes") }));
+    for (const note of notes) list.appendChild(noteItem(note));
   }
 
   function fillContext(ticket) {
@@ -109,9 +129,9 @@
     $("claim-bar").hidden = !(ticket.status === "queued" || ticket.status === "callback");
     $("reply-form").hidden = !mine;
     $("owner-actions").hidden = !(mine || ticket.status === "callback");
-    $("transfer-btn").hidden = !mine;
-    $("transfer-select").hidden = !mine;
-    $("return-btn").hidden = !mine;
+    for (const id of ["transfer-btn", "transfer-select", "transfer-note", "return-btn"]) $(id).hidden = !mine;
+    $("note-form").hidden = !data.may_note;
+    if (!mine) canned.close();
   }
 
   async function openTicket(ticketId) {
@@ -122,12 +142,13 @@
     clear($("transcript"));
     for (const message of data.messages) appendMessage(message);
     fillContext(data.ticket);
+    fillNotes(data.notes || []);
     showState(data);
     $("chat-panel").hidden = false;
     $("context-panel").hidden = false;
     $("chat-error").textContent = "";
     socket.send({ type: "watch", conversation_id: current.conversation_id });
-    if (data.is_mine) loadColleagues();
+    if (data.is_mine) { loadColleagues(); canned.load(); }
     refreshQueue();
   }
 
@@ -157,36 +178,47 @@
     } catch (err) { /* the list stays empty */ }
   }
 
-  async function loadCanned() {
-    const select = $("canned-select");
-    try {
-      const response = await fetch("/api/faq/entries", { credentials: "same-origin", headers: { Accept: "application/json" } });
-      if (!response.ok) throw new Error(String(response.status));
-      const data = await response.json();
-      const entries = Array.isArray(data) ? data : (data.entries || data.items || []);
-      canned = entries.map((e) => ({
-        title: String(e.title || e.question || e.name || e.id || ""),
-        text: String(e.answer || e.rendered_answer || e.text || e.template || ""),
-      })).filter((e) => e.title && e.text);
-      canned.forEach((entry, index) => select.appendChild(el("option", { value: String(index), text: entry.title })));
-      if (!canned.length) throw new Error("empty");
-    } catch (err) {
-      select.disabled = true;
-      select.firstElementChild.textContent = t("canned_unavailable");
+  function showNotice(text) {
+    const notice = $("workspace-notice");
+    notice.hidden = false;
+    notice.textContent = text;
+  }
+
+  function showUrgent(event) {
+    const alert = $("urgent-alert");
+    alert.dataset.ticketId = String(event.ticket_id);
+    alert.hidden = false;
+    // Filled after it is shown, so screen readers announce the alert.
+    $("urgent-alert-text").textContent = t("urgent_alert") + " #" + event.ticket_id;
+    // An urgent case is announced even while the console is in view: the agent may be in another window.
+    if ("Notification" in window && Notification.permission === "granted") {
+      try {
+        const shown = new Notification(t("urgent_notification_title"), {
+          body: t("urgent_alert"), tag: "handoff-urgent-" + event.ticket_id, requireInteraction: true });
+        shown.onclick = () => { window.focus(); openTicket(event.ticket_id); shown.close(); };
+      } catch (err) { /* some browsers allow notifications only from service workers; the page alert stays */ }
     }
   }
 
   function onEvent(event) {
     if (event.topic === "queue") {
       if (event.type === "ticket_alert") {
+        const urgent = event.reason === "urgent" && !event.realert;
         beep(event.reason === "urgent" ? 3 : (event.realert ? 2 : 1));
-        notify(event.realert ? t("realert") : t("new_ticket_alert"), reasonLabel(event.reason));
+        if (urgent) showUrgent(event);
+        else notify(event.realert ? t("realert") : t("new_ticket_alert"), reasonLabel(event.reason));
         document.body.dataset.lastAlert = String(event.ticket_id);
       }
       refreshQueue();
       if (current && event.ticket_id === current.id) openTicket(current.id);
     } else if (event.topic === "agent") {
-      if (event.type === "ticket_transferred") { beep(2); notify(t("new_ticket_alert"), event.from_agent || ""); }
+      if (event.type === "ticket_transferred") {
+        const words = t("transferred_to_you").replace("{agent}", event.from_agent || "");
+        beep(2);
+        notify(t("new_ticket_alert"), words + (event.note ? "：" + event.note : ""));
+        showNotice(words + (event.note ? "：" + event.note : ""));
+      }
+      if (current && event.ticket_id === current.id) openTicket(current.id);
       refreshQueue();
     } else if (event.topic === "conversation" && current) {
       if (event.type === "message") appendMessage(event.message);
@@ -207,15 +239,34 @@
   $("reply-text").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) $("reply-form").requestSubmit();
   });
-  $("canned-select").addEventListener("change", (e) => {
-    const entry = canned[Number(e.target.value)];
-    if (entry) { const box = $("reply-text"); box.value = (box.value ? box.value + "\n" : "") + entry.text; box.focus(); }
-    e.target.value = "";
-  });
   $("transfer-btn").addEventListener("click", async () => {
     const target = Number($("transfer-select").value);
-    if (target && await act("POST", "/transfer", { agent_id: target })) openTicket(current.id);
+    const note = $("transfer-note").value.trim() || null;
+    if (target && await act("POST", "/transfer", { agent_id: target, note })) {
+      $("transfer-note").value = "";
+      openTicket(current.id);
+    }
   });
+  $("note-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const box = $("note-text");
+    const text = box.value.trim();
+    if (!text) return;
+    const note = await act("POST", "/notes", { text });
+    if (note) {
+      box.value = "";
+      const list = $("context-notes");
+      const empty = list.querySelector(".empty");
+      if (empty) empty.remove();
+      list.appendChild(noteItem(note));
+    }
+  });
+  $("urgent-alert-open").addEventListener("click", () => {
+    const ticketId = Number($("urgent-alert").dataset.ticketId);
+    $("urgent-alert").hidden = true;
+    if (ticketId) openTicket(ticketId);
+  });
+  $("urgent-alert-dismiss").addEventListener("click", () => { $("urgent-alert").hidden = true; });
   $("return-btn").addEventListener("click", async () => {
     if (await act("POST", "/close", { disposition: "returned_to_bot", note: $("close-note").value || null })) openTicket(current.id);
   });
@@ -226,7 +277,7 @@
     }
   });
 
-  loadCanned();
+  canned.load();
   refreshQueue();
   setInterval(refreshQueue, 30000);
 })();
