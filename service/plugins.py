@@ -15,6 +15,7 @@ DOMAIN_INSTALLERS = [
     "handoff.views",
     "channels.web.views",
     "channels.wechat.views",
+    "dashboard.views",
     # Last: the console's shared static mount must come after the domains' own.
     "staff.views",
 ]
