@@ -60,7 +60,10 @@ const CannedPicker = (() => {
     }
 
     function render(words) {
-      shown = replies.filter((r) => !words || [r.title, r.category || "", r.text].join(" ").toLowerCase().includes(words));
+      // Replies whose title matches come first, then those matched by category or text, each in their own order.
+      const rank = (r) => (!words || r.title.toLowerCase().includes(words) ? 0
+        : ((r.category || "") + " " + r.text).toLowerCase().includes(words) ? 1 : 2);
+      shown = replies.filter((r) => rank(r) < 2).sort((a, b) => rank(a) - rank(b));
       clear(list);
       for (const reply of shown) list.appendChild(option(reply));
       if (!shown.length) {

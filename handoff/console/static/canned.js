@@ -10,6 +10,9 @@
     return new Date(iso).toLocaleString("zh-CN", { hour12: false });
   }
 
+  // The defaults the installation started with are signed "system" by the migration that loaded them.
+  function author(reply) { return reply.updated_by === "system" ? t("canned_seeded") : reply.updated_by; }
+
   function say(text) { $("canned-message").textContent = text; }
 
   function fail(err) {
@@ -25,7 +28,7 @@
   }
 
   function row(reply) {
-    const edit = button(t("canned_edit"), "canned-edit-" + reply.id, () => startEdit(reply), true);
+    const edit = button(t("canned_edit_short"), "canned-edit-" + reply.id, () => startEdit(reply), true);
     const remove = button(t("canned_delete"), "canned-delete-" + reply.id, () => removeReply(reply), true);
     return el("tr", { "data-canned-id": reply.id, className: reply.is_active ? "" : "inactive" },
       el("td", { text: String(reply.sort_order) }),
@@ -33,8 +36,8 @@
       el("td", { text: reply.category || "" }),
       el("td", { className: "desc", text: reply.text }),
       el("td", { text: reply.is_active ? t("canned_active") : t("canned_inactive") }),
-      el("td", { className: "muted", text: reply.updated_by + " · " + when(reply.updated_at) }),
-      el("td", {}, edit, " ", remove));
+      el("td", { className: "muted", text: author(reply) + " · " + when(reply.updated_at) }),
+      el("td", { className: "actions" }, edit, " ", remove));
   }
 
   async function load() {
