@@ -22,6 +22,9 @@
   Chart.defaults.color = "#1f2933";
   Chart.defaults.animation = false;
   Chart.defaults.maintainAspectRatio = false;
+  Chart.defaults.plugins.legend.labels.usePointStyle = true;
+  Chart.defaults.plugins.legend.labels.boxHeight = 8;
+  Chart.defaults.plugins.legend.labels.sort = (a, b) => a.datasetIndex - b.datasetIndex;
 
   function pct(share) { return share === null || share === undefined ? "—" : (share * 100).toFixed(1) + "%"; }
   function asPercent(share) { return share === null || share === undefined ? null : +(share * 100).toFixed(1); }
@@ -102,11 +105,13 @@
   const countAxis = { type: "linear", position: "left", beginAtZero: true, ticks: { precision: 0 } };
 
   function bar(label, data, color, extra) {
-    return Object.assign({ type: "bar", label, data, backgroundColor: color, borderColor: color, yAxisID: "y" }, extra || {});
+    return Object.assign({ type: "bar", label, data, backgroundColor: color, borderColor: color, yAxisID: "y",
+                           pointStyle: "rect", order: 2 }, extra || {});
   }
   function line(label, data, color, extra) {
-    return Object.assign({ type: "line", label, data, borderColor: color, backgroundColor: color, pointRadius: 3,
-                           borderWidth: 2, tension: 0, spanGaps: true }, extra || {});
+    // Lines are drawn over the bars; a missing value (nothing to divide) leaves a gap rather than a made-up slope.
+    return Object.assign({ type: "line", label, data, borderColor: color, backgroundColor: color, pointRadius: 4,
+                           pointStyle: "circle", borderWidth: 2, tension: 0, spanGaps: false, order: 1 }, extra || {});
   }
 
   function drawAll(data) {
@@ -118,7 +123,7 @@
       bar(t("series_handed_over"), conv.map((r) => r.handed_over), COLORS.sky, { stack: "c" }),
       line(t("series_containment"), conv.map((r) => asPercent(r.containment)), COLORS.green, { yAxisID: "p" }),
       line(t("series_target"), conv.map(() => data.conversations.target * 100), COLORS.red,
-           { yAxisID: "p", borderDash: [6, 4], pointRadius: 0 }),
+           { yAxisID: "p", borderDash: [6, 4], pointRadius: 0, pointStyle: "line" }),
     ] }, options: { scales: { x: { stacked: true }, y: Object.assign({ stacked: true }, countAxis), p: percentAxis } } },
     tables.conversations);
 
@@ -166,7 +171,8 @@
       draw(id, { type: "bar", data: { labels: comp[key].map((r) => r.label || t("no_window")), datasets: [
         bar(t("series_count"), comp[key].map((r) => r.count), COLORS.blue),
         bar(t("series_repeats"), comp[key].map((r) => r.repeats), COLORS.purple),
-      ] }, options: { indexAxis: id === "complaint_categories" ? "y" : "x", scales: { x: { beginAtZero: true }, y: { beginAtZero: true } } } },
+      ] }, options: { indexAxis: id === "complaint_categories" ? "y" : "x",
+                      scales: { x: { beginAtZero: true, ticks: { precision: 0 } }, y: { beginAtZero: true, ticks: { precision: 0 } } } } },
       tables[id]);
     }
 
@@ -176,9 +182,10 @@
       line(t("series_no_show_rate"), book.series.map((r) => asPercent(r.no_show_rate)), COLORS.red, { yAxisID: "p" }),
     ] }, options: { scales: { y: countAxis, p: percentAxis } } }, tables.bookings);
 
-    draw("booking_windows", { type: "bar", data: { labels: book.windows.map((w) => w.window), datasets: [
+    draw("booking_windows", { type: "bar", data: { labels: book.windows.map((w) => w.window_id), datasets: [
       bar(t("series_bookings"), book.windows.map((w) => w.count), COLORS.teal),
-    ] }, options: { plugins: { legend: { display: false } }, scales: { y: countAxis } } }, tables.booking_windows);
+    ] }, options: { indexAxis: "y", plugins: { legend: { display: false } },
+                    scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } } }, tables.booking_windows);
 
     for (const [id, table] of Object.entries(tables)) fillTable(id, table);
   }
@@ -199,6 +206,7 @@
       drawAll(data);
       status.textContent = t("updated_at") + " " + new Date().toLocaleTimeString("zh-CN", { hour12: false });
       root.dataset.loaded = period;
+      root.dataset.fetches = String(Number(root.dataset.fetches || 0) + 1);
     } catch (err) {
       status.textContent = t("load_failed");
     } finally {
