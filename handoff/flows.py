@@ -256,7 +256,7 @@ async def claim_ticket(app: FastAPI, *, ticket_id: int, agent: StaffMember) -> H
     return ticket
 
 
-def _owned_active(db_session: Session, ticket_id: int, agent: StaffMember) -> HandoffTicket:
+def _owned_active(db_session: Session, ticket_id: int, agent: Staff) -> HandoffTicket:
     ticket = handoff_service.get_or_404(db_session=db_session, ticket_id=ticket_id)
     if ticket.status != TicketStatus.active:
         raise ConflictError("the chat is not in progress", code="ticket_not_active", details={"status": ticket.status})
@@ -265,7 +265,7 @@ def _owned_active(db_session: Session, ticket_id: int, agent: StaffMember) -> Ha
     return ticket
 
 
-async def send_agent_reply(app: FastAPI, *, ticket_id: int, agent: StaffMember, text: str) -> None:
+async def send_agent_reply(app: FastAPI, *, ticket_id: int, agent: Staff, text: str) -> None:
     """Delivers an agent's message to the citizen through their channel."""
     async with app.state.database.async_session() as db_session:
         ticket = _owned_active(db_session, ticket_id, agent)
@@ -322,7 +322,7 @@ def rating_request(ticket_id: int) -> dict[str, Any]:
     return {"text": t("handoff", "rating_request"), "buttons": buttons, "custom": {"handoff_ticket_id": ticket_id}}
 
 
-async def end_chat(app: FastAPI, *, ticket_id: int, agent: StaffMember, disposition: Disposition,
+async def end_chat(app: FastAPI, *, ticket_id: int, agent: Staff, disposition: Disposition,
                    note: str | None) -> HandoffTicket:
     """Closes a chat; the bot takes the conversation back and, unless handed back mid-way, asks for a rating."""
     async with app.state.database.async_session() as db_session:
