@@ -219,9 +219,10 @@ def staff_api(area: Area, *, internal: bool = False) -> Callable[..., Awaitable[
 class PageDenied(Exception):
     """A console page refused: to the login page when nobody is signed in, else the forbidden page."""
 
-    def __init__(self, staff: Staff | None) -> None:
+    def __init__(self, staff: Staff | None, area: Area) -> None:
         super().__init__("console page refused")
         self.staff = staff
+        self.area = area
 
 
 def staff_page(area: Area) -> Callable[..., Awaitable[Staff]]:
@@ -230,7 +231,7 @@ def staff_page(area: Area) -> Callable[..., Awaitable[Staff]]:
     async def guard(request: Request) -> Staff:
         staff = signed_in(request)
         if staff is None or not staff.may(area):
-            raise PageDenied(staff)
+            raise PageDenied(staff, area)
         if request.method not in SAFE_METHODS:
             check_csrf(staff, await submitted_csrf(request))
         return staff

@@ -150,7 +150,7 @@ async def _page_denied(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PageDenied)
     if exc.staff is None:
         return RedirectResponse("/console/login", status_code=303)
-    return render_page(request, templates, "forbidden.html", staff=exc.staff, status_code=403)
+    return render_page(request, templates, "forbidden.html", staff=exc.staff, area=exc.area, status_code=403)
 
 
 def install(app: FastAPI) -> None:

@@ -73,8 +73,9 @@ const Console = (() => {
     } catch (err) { /* audio is a courtesy; the list still updates */ }
   }
 
-  function notify(title, body) {
-    if ("Notification" in window && Notification.permission === "granted" && document.hidden) {
+  // A desktop notification when permitted: by default only while the tab is hidden; `always` for urgent news.
+  function notify(title, body, always) {
+    if ("Notification" in window && Notification.permission === "granted" && (always || document.hidden)) {
       try { new Notification(title, { body }); } catch (err) { /* some browsers forbid it outside service workers */ }
     }
   }
