@@ -1,10 +1,18 @@
 """Settings of the faq domain (composed into service.settings.Settings)."""
 
+import sys
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 FAQ_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = FAQ_DIR.parent
+
+
+def default_retrain_command() -> list[str]:
+    """The project's own training script, run by the service environment's Python."""
+    python = PROJECT_ROOT / ".venv" / "bin" / "python"
+    return [str(python if python.exists() else Path(sys.executable)), str(PROJECT_ROOT / "scripts" / "train.py")]
 
 
 class FaqSettings(BaseModel):
@@ -32,3 +40,10 @@ class FaqSettings(BaseModel):
     operator_token: str = ""
     # How many rows the traffic report lists.
     report_limit: int = Field(default=20, ge=1, le=500)
+    # The console's retraining job: the command it runs (from the project root), how long it may take,
+    # and how many of its last log lines the console shows.
+    retrain_command: list[str] = Field(default_factory=default_retrain_command, min_length=1)
+    retrain_timeout_seconds: float = Field(default=3600.0, gt=0)
+    retrain_log_lines: int = Field(default=40, ge=1, le=1000)
+    # How many revisions an editor's history lists.
+    revision_history_limit: int = Field(default=50, ge=1, le=500)

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 
+from faq.console.views import install_console
 from faq.flows import answer_question, entry_read
 from faq.knowledge_base import KnowledgeBase, KnowledgeBaseInvalid, KnowledgeStore
 from faq.models import AnswerRead, AnswerRequest, EntryRead, FaqReport, ReloadRead, ServiceRead
@@ -117,3 +118,4 @@ def install(app: FastAPI) -> None:
     app.state.faq = KnowledgeStore(settings.knowledge_dir, settings.reload_check_seconds)
     app.state.startup_tasks.append(load_faq)
     app.include_router(router)
+    install_console(app)

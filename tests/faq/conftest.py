@@ -43,3 +43,40 @@ def faq_client(faq_app: FastAPI) -> Iterator[TestClient]:
 def operator_headers() -> dict[str, str]:
     """Headers of an operator (faq_app's operator token)."""
     return {"Authorization": "Bearer operator-token-for-tests-0001"}
+
+
+# --- the knowledge base console ------------------------------------------------------------------
+
+@pytest.fixture
+def retrain_command() -> list[str]:
+    """The retraining job's command: a short real Python run (tests override it by parametrizing)."""
+    import sys
+
+    return [sys.executable, "-c", "import time; print('step one', flush=True); time.sleep(1.5); print('done')"]
+
+
+@pytest.fixture
+def retrain_timeout() -> float:
+    """How long the retraining job may run in a test."""
+    return 60.0
+
+
+@pytest.fixture
+def kb_settings(settings: Settings, faq_dir: Path, retrain_command: list[str], retrain_timeout: float) -> Settings:
+    """Settings of a console app editing the private copy (plain-HTTP cookies, a short retraining command)."""
+    faq_settings = FaqSettings(knowledge_dir=faq_dir, reload_check_seconds=0, retrain_command=retrain_command,
+                               retrain_timeout_seconds=retrain_timeout)
+    return settings.model_copy(update={"faq": faq_settings, "cookie_secure": False})
+
+
+@pytest.fixture
+def kb_app(kb_settings: Settings) -> FastAPI:
+    """An app whose knowledge base console edits the private copy."""
+    return create_app(kb_settings)
+
+
+@pytest.fixture
+def kb_client(kb_app: FastAPI) -> Iterator[TestClient]:
+    """A client of the console app."""
+    with TestClient(kb_app) as test_client:
+        yield test_client
