@@ -156,8 +156,7 @@ def _first_responses(db_session: Session, period: Period) -> dict[int, list[floa
     waits: dict[int, list[float]] = defaultdict(list)
     for bucket, asked_at, replied_at in rows:
         if replied_at is not None:
-            replied = replied_at if isinstance(replied_at, datetime) else datetime.fromisoformat(str(replied_at))
-            waits[int(bucket)].append(_seconds(replied, asked_at))
+            waits[int(bucket)].append(_seconds(replied_at, asked_at))
     return waits
 
 

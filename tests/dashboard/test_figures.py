@@ -178,3 +178,32 @@ def test_headline_and_the_printed_figures(day: dict[str, Any], week: dict[str, A
     ARTIFACT.parent.mkdir(exist_ok=True)
     ARTIFACT.write_text(json.dumps(quoted, ensure_ascii=False, indent=1), encoding="utf-8")
     print("\nseeded dashboard figures:\n" + json.dumps(quoted, ensure_ascii=False, indent=1))
+
+
+@pytest.mark.postgres
+def test_the_same_figures_on_postgresql(postgres_url: str, rules: AppointmentRules, day: dict[str, Any],
+                                        week: dict[str, Any]) -> None:
+    from dashboard.live import read_fingerprint
+    from service.database import Database
+    from tests.dashboard.seed import seed
+
+    database = Database(postgres_url)
+    try:
+        with database.session() as db_session:
+            seed(db_session, rules)
+            on_postgres = {grain: figures_for(db_session, rules, grain) for grain in Grain}
+        assert len(read_fingerprint(database)) == 10
+    finally:
+        database.dispose()
+    for grain, on_sqlite in ((Grain.day, day), (Grain.week, week)):
+        for section in ("headline", "conversations", "faq", "handoffs", "satisfaction", "bookings"):
+            expected = on_sqlite[section]
+            if section == "handoffs":
+                expected = {**expected, "agents": [{**a, "agent_id": None} for a in expected["agents"]]}
+                got = {**on_postgres[grain][section],
+                       "agents": [{**a, "agent_id": None} for a in on_postgres[grain][section]["agents"]]}
+            else:
+                got = on_postgres[grain][section]
+            assert got == expected, (grain, section)
+        assert [r["step"] for r in on_postgres[grain]["complaints"]["overdue"]] == ["plan", "first_response"]
+        assert on_postgres[grain]["complaints"]["total"] == on_sqlite["complaints"]["total"]

@@ -69,7 +69,8 @@ def test_the_supervisor_sees_live_charts_and_exports_csv(live_stack, browser) ->
         page.locator("#panel-conversations summary").focus()
         page.keyboard.press("Enter")
         expect(page.locator("#table-conversations tbody tr")).to_have_count(7)
-        page.screenshot(path=str(ARTIFACTS / "console-dashboard-supervisor.png"))
+        page.keyboard.press("Enter")
+        expect(page.locator("#table-conversations")).to_be_hidden()
 
         with page.expect_download() as download_info:
             page.click('[data-testid="csv-conversations"]')
@@ -88,6 +89,8 @@ def test_the_supervisor_sees_live_charts_and_exports_csv(live_stack, browser) ->
         assert response.status_code == 200, response.text
         expect(page.locator('[data-testid="kpi-containment"] .kpi-note')).not_to_have_text(before or "", timeout=20000)
         assert int(page.locator("#dashboard").get_attribute("data-fetches") or "0") > fetches
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.screenshot(path=str(ARTIFACTS / "console-dashboard-supervisor.png"))
 
         # By week: eight buckets, the links follow the choice.
         page.select_option("#period-select", "week")
