@@ -1,22 +1,20 @@
-"""HTTP routes of the appointments domain: the bot's internal API, the staff API and the staff page."""
+"""HTTP routes of the appointments domain: the bot's internal API and the staff desk's API (pages: console/)."""
 
 import csv
 import io
 from datetime import date, datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, FastAPI, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from appointments import service
+from appointments import desk, service
 from appointments.citizen_identity import (
     id_number_problem,
     mobile_problem,
-    normalise_code,
     normalise_mobile,
 )
 from appointments.dateparse import ParsedWhen, is_past, parse_when
@@ -30,29 +28,26 @@ from appointments.models import (
 )
 from appointments.schedule import AppointmentRules
 from appointments.understanding import understand
-from appointments.staff_auth import StaffDep, check_staff_csrf
 from service.attempts import LookupGuard, attempts_for, client_address
 from service.database import DatabaseDep, SessionDep, TransactionalRoute
-from service.errors import NotFoundError, ServiceError
 from service.internal import InternalAuth
 from service.openapi import error_responses
-from service.pii import mask_mobile
 from service.texts import load_texts
+from staff.auth import Staff, staff_api
+from staff.enums import Area
 
 internal = APIRouter(route_class=TransactionalRoute, prefix="/internal/appointments", tags=["appointments"],
                     dependencies=[InternalAuth], responses=error_responses(401, 422))
-# Staff sign in through the console (cookie; changes need its CSRF token: 403) or present the internal token.
+# Staff sign in through the console (cookie; changes need its CSRF token, other roles get 403) or present the
+# internal token (scripts, acting as a supervisor).
+StaffDep = Annotated[Staff, Depends(staff_api(Area.appointments, internal=True))]
 staff = APIRouter(route_class=TransactionalRoute, prefix="/api/appointments", tags=["appointments"],
-                  responses=error_responses(401, 422))
-console = APIRouter(route_class=TransactionalRoute, prefix="/console/appointments", tags=["appointments"],
-                    responses=error_responses(401, 404, 422))
+                  responses=error_responses(401, 403, 422))
 # A booking refused for a reason the citizen is told (400: not bookable, closed day, past or too far ahead)
 # or because the slot is full or the citizen already holds one (409).
 BOOKING_REFUSED = error_responses(400, 409)
 # A look-up by code and digits: wrong code or digits (404), too many failures (429).
 CODE_LOOKUP = error_responses(404, 429)
-templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                        autoescape=select_autoescape(default=True, default_for_string=True))
 
 
 def rules_of(request: Request) -> AppointmentRules:
@@ -218,69 +213,55 @@ def reschedule(change: BookingReschedule, request: Request, database: DatabaseDe
     return service.to_read(rules, moved)
 
 
-def _office_id(rules: AppointmentRules, office_id: str | None) -> str:
-    if office_id is None:
-        return rules.directory.offices[0].id
-    if not any(office.id == office_id for office in rules.directory.offices):
-        raise NotFoundError("unknown office", code="office_not_found", details={"office_id": office_id})
-    return office_id
-
-
-def day_sheet(request: Request, db_session: SessionDep, office_id: str | None, day: date | None) -> dict:
-    """A day's bookings of an office grouped per window, as staff see them."""
-    rules = rules_of(request)
-    office_id = _office_id(rules, office_id)
-    day = day or now_of(request).date()
-    office = next(o for o in rules.directory.offices if o.id == office_id)
-    rows = service.get_day_bookings(db_session=db_session, office_id=office_id, day=day)
-    windows = []
-    for window in office.windows:
-        bookings = [{"code": b.code, "start": b.start.strftime("%H:%M"),
-                     "end": rules.slot_end(b.start).strftime("%H:%M"), "service_id": b.service_id,
-                     "service_name": rules.catalogue.name(b.service_id), "name": b.name,
-                     "mobile_masked": mask_mobile(b.mobile), "status": b.status}
-                    for b in rows if b.window_id == window.id]
-        windows.append({"window_id": window.id, "window_name": window.name, "bookings": bookings})
-    return {"office_id": office_id, "office_name": office.name, "day": day, "windows": windows}
-
-
 DayQuery = Annotated[date | None, Query()]
 OfficeQuery = Annotated[str | None, Query(max_length=32)]
+BookingCode = Annotated[str, PathParam(max_length=16)]
+
+
+class DeskSearch(BaseModel):
+    """What staff type to find a booking: its code, or the citizen's mobile or its last 4 digits.
+
+    Sent in the body, not the URL, so a mobile stays out of access logs and browser history.
+    """
+
+    query: str = Field(min_length=1, max_length=32)
+    office_id: str | None = Field(default=None, max_length=32)
+    day: date | None = None
 
 
 @staff.get("/day", responses=error_responses(404))
 def get_day(request: Request, db_session: SessionDep, _staff: StaffDep, office_id: OfficeQuery = None,
             day: DayQuery = None) -> dict:
-    """Lists a day's bookings per window."""
-    return day_sheet(request, db_session, office_id, day)
+    """Lists a day's bookings per window, with the counts per status per window."""
+    return desk.day_sheet(db_session=db_session, rules=rules_of(request), office_id=office_id,
+                          day=day or now_of(request).date())
 
 
-def _mark(request: Request, db_session: SessionDep, code: str, status: BookingStatus,
-          csrf_token: str | None) -> dict:
-    check_staff_csrf(request, csrf_token)
-    code = normalise_code(code)
-    booking = service.set_attendance(db_session=db_session, code=code, status=status)
+@staff.post("/search", responses=error_responses(404))
+def search(body: DeskSearch, request: Request, db_session: SessionDep, _staff: StaffDep) -> dict:
+    """Finds bookings by code (any day) or by mobile / its last 4 digits (the day, in the office); mobiles masked."""
+    term = desk.read_search_term(body.query)
+    results = desk.search(db_session=db_session, rules=rules_of(request), term=term, office_id=body.office_id,
+                          day=body.day or now_of(request).date())
+    return {"kind": term.kind, "query": term.shown, "bookings": results}
+
+
+def mark_attendance(db_session: SessionDep, code: str, status: BookingStatus) -> dict:
+    """Marks a booking checked in or no-show by its code (422 malformed, 404 unknown, 409 no longer booked)."""
+    booking = service.set_attendance(db_session=db_session, code=desk.parse_code(code), status=status)
     return {"code": booking.code, "status": booking.status}
 
 
-@staff.post("/bookings/{code}/check-in", responses=error_responses(403, 404, 409))
-def check_in(code: Annotated[str, Field(max_length=16)], request: Request, db_session: SessionDep,
-             _staff: StaffDep) -> dict:
+@staff.post("/bookings/{code}/check-in", responses=error_responses(404, 409))
+def check_in(code: BookingCode, db_session: SessionDep, _staff: StaffDep) -> dict:
     """Marks a citizen as arrived."""
-    return _mark(request, db_session, code, BookingStatus.checked_in, None)
+    return mark_attendance(db_session, code, BookingStatus.checked_in)
 
 
-@staff.post("/bookings/{code}/no-show", responses=error_responses(403, 404, 409))
-def no_show(code: Annotated[str, Field(max_length=16)], request: Request, db_session: SessionDep,
-            _staff: StaffDep) -> dict:
+@staff.post("/bookings/{code}/no-show", responses=error_responses(404, 409))
+def no_show(code: BookingCode, db_session: SessionDep, _staff: StaffDep) -> dict:
     """Marks a booking as not attended."""
-    return _mark(request, db_session, code, BookingStatus.no_show, None)
-
-
-def _cell(value: Any) -> str:
-    # Spreadsheets run cells starting with = + - @ as formulas.
-    cell = str(value)
-    return f"'{cell}" if cell[:1] in {"=", "+", "-", "@", "\t", "\r"} else cell
+    return mark_attendance(db_session, code, BookingStatus.no_show)
 
 
 @staff.get("/export.csv", response_class=Response, responses={
@@ -288,48 +269,14 @@ def _cell(value: Any) -> str:
     **error_responses(404)})
 def export_csv(request: Request, db_session: SessionDep, _staff: StaffDep, office_id: OfficeQuery = None,
                day: DayQuery = None) -> Response:
-    """Exports a day's bookings as CSV (UTF-8 with BOM so spreadsheets read the Chinese)."""
-    sheet = day_sheet(request, db_session, office_id, day)
-    texts = load_texts("appointments")
+    """Exports a day's bookings as CSV (UTF-8 with BOM so spreadsheets read the Chinese; mobiles masked)."""
+    sheet = desk.day_sheet(db_session=db_session, rules=rules_of(request), office_id=office_id,
+                           day=day or now_of(request).date())
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(texts["csv_header"])
-    for window in sheet["windows"]:
-        for row in window["bookings"]:
-            writer.writerow([_cell(v) for v in (
-                sheet["day"].isoformat(), f"{row['start']}-{row['end']}", window["window_name"],
-                row["service_name"], row["name"], row["mobile_masked"], row["code"],
-                texts["status_names"][row["status"]])])
+    csv.writer(buffer).writerows(desk.csv_rows(sheet))
     filename = f"appointments-{sheet['office_id']}-{sheet['day'].isoformat()}.csv"
     return Response("\ufeff" + buffer.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-@console.get("", response_class=HTMLResponse)
-def console_page(request: Request, db_session: SessionDep, _staff: StaffDep, office_id: OfficeQuery = None,
-                 day: DayQuery = None) -> HTMLResponse:
-    """The staff page: a day's bookings per window with check-in and no-show buttons."""
-    sheet = day_sheet(request, db_session, office_id, day)
-    texts = load_texts("appointments")
-    html = templates.get_template("console_day.html").render(
-        sheet=sheet, t=texts["console"], status_names=texts["status_names"],
-        offices=rules_of(request).directory.offices, csrf_token=getattr(request.state, "csrf_token", "") or "")
-    return HTMLResponse(html)
-
-
-@console.post("/{code}/{action}", status_code=303, response_class=RedirectResponse, responses={
-    303: {"description": "Marked; back to the day's page"}, **error_responses(400, 403, 409)})
-def console_mark(code: str, action: str, request: Request, db_session: SessionDep, _staff: StaffDep,
-                 csrf_token: Annotated[str | None, Form(max_length=200)] = None,
-                 office_id: Annotated[str | None, Form(max_length=32)] = None,
-                 day: Annotated[date | None, Form()] = None) -> RedirectResponse:
-    """Handles the page's check-in and no-show buttons, then shows the day again."""
-    statuses = {"check-in": BookingStatus.checked_in, "no-show": BookingStatus.no_show}
-    if action not in statuses or len(code) > 16:
-        raise ServiceError("unknown action", code="invalid_request")
-    _mark(request, db_session, code, statuses[action], csrf_token if csrf_token is not None else "")
-    query = f"?office_id={office_id or ''}&day={day.isoformat() if day else ''}"
-    return RedirectResponse(f"/console/appointments{query}", status_code=303)
 
 
 def install(app: FastAPI) -> None:
@@ -343,4 +290,6 @@ def install(app: FastAPI) -> None:
     app.state.appointment_clock = (lambda: frozen) if frozen is not None else rules.now
     app.include_router(internal)
     app.include_router(staff)
-    app.include_router(console)
+    from appointments.console.views import install_console
+
+    install_console(app)

@@ -42,6 +42,11 @@ class EventKind(StrEnum):
     withdrawn = "withdrawn"
     citizen_info = "citizen_info"
     escalated = "escalated"
+    # Internal only: a staff note, a follow-up call, a ticket reopened after one, a clear contact number looked at.
+    note = "note"
+    follow_up = "follow_up"
+    reopened = "reopened"
+    contact_viewed = "contact_viewed"
 
 
 # Events whose text the citizen reads on the next status lookup.
@@ -71,3 +76,39 @@ class EscalationReason(StrEnum):
 
     repeat_citizen = "repeat_citizen"
     repeat_window = "repeat_window"
+    follow_up_not_satisfied = "follow_up_not_satisfied"
+
+
+class Deadline(StrEnum):
+    """A step of the service standard with a deadline of its own."""
+
+    first_response = "first_response"
+    plan = "plan"
+
+
+class ClockState(StrEnum):
+    """Where one deadline stands: still running (on track, due soon, overdue) or settled."""
+
+    on_track = "on_track"
+    due_soon = "due_soon"
+    overdue = "overdue"
+    met = "met"
+    late = "late"
+    # The ticket finished (withdrawn) before the step was taken.
+    stopped = "stopped"
+
+
+class FollowUpStatus(StrEnum):
+    """Whether a follow-up call is still to be made."""
+
+    pending = "pending"
+    done = "done"
+
+
+class FollowUpOutcome(StrEnum):
+    """What a follow-up call found: reached (no verdict given), satisfied, not satisfied, or nobody answered."""
+
+    reached = "reached"
+    satisfied = "satisfied"
+    not_satisfied = "not_satisfied"
+    unreachable = "unreachable"

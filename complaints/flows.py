@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from complaints import risk
+from complaints import follow_ups, risk
 from complaints import service as complaint_service
 from complaints.categories import category_label
 from complaints.clock import as_utc
@@ -78,6 +78,8 @@ def to_read(complaint: Complaint, now: datetime, settings: ComplaintSettings, *,
         plan_at=as_utc(complaint.plan_at) if complaint.plan_at else None,
         resolved_at=as_utc(complaint.resolved_at) if complaint.resolved_at else None,
         closed_at=as_utc(complaint.closed_at) if complaint.closed_at else None,
+        reopen_count=complaint.reopen_count or 0,
+        clocks=risk.deadline_clocks(complaint, now, settings),
         events=[EventRead(kind=e.kind, actor=e.actor, text=e.text, is_public=e.is_public,
                           created_at=as_utc(e.created_at))
                 for e in complaint.events] if with_events else [],
@@ -189,6 +191,8 @@ async def staff_step(*, database: Database, router: ConversationRouter, number: 
         complaint = complaint_service.get_by_number_or_404(db_session=db_session, number=number)
         _STEP_FUNCTIONS[step](db_session=db_session, complaint=complaint, actor=actor, text=text, now=now,
                               is_public=is_public)
+        if step == "resolution":
+            follow_ups.schedule(db_session=db_session, complaint=complaint, now=now, settings=settings)
         read = to_read(complaint, now, settings)
         conversation_id = complaint.conversation_id
     step_label = t("complaints", f"event.{_STEP_EVENTS[step]}")

@@ -8,7 +8,17 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from complaints.enums import ComplaintCategory, ComplaintStatus, EventKind, Source, Urgency
+from complaints.enums import (
+    ClockState,
+    ComplaintCategory,
+    ComplaintStatus,
+    Deadline,
+    EventKind,
+    FollowUpOutcome,
+    FollowUpStatus,
+    Source,
+    Urgency,
+)
 from service.database import Base
 from service.pii import MOBILE_PATTERN, normalise_mobile
 
@@ -59,6 +69,11 @@ class Complaint(Base):
     plan_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When each deadline's overdue warning went out to the consoles: set once, by one instance.
+    first_response_alerted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    plan_alerted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # How often a follow-up call found the citizen not satisfied and the ticket was worked again.
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     events: Mapped[list["ComplaintEvent"]] = relationship(
         back_populates="complaint", order_by="ComplaintEvent.id", cascade="all, delete-orphan"
@@ -94,6 +109,23 @@ class ComplaintEscalation(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     acknowledged_by: Mapped[str | None] = mapped_column(String(64))
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ComplaintFollowUp(Base):
+    """A follow-up call (回访) to the citizen after a resolution: when it is due, and what it found."""
+
+    __tablename__ = "complaint_follow_up"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=FollowUpStatus.pending, index=True)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    done_by: Mapped[str | None] = mapped_column(String(64))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 def _optional_text(value: str | None) -> str | None:
@@ -146,6 +178,23 @@ class StaffText(BaseModel):
 
     text: str
     is_public: bool = False
+
+
+class NoteIn(BaseModel):
+    """An internal note on a ticket; never shown to the citizen."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+
+
+class FollowUpIn(BaseModel):
+    """What a follow-up call found; a not-satisfied outcome needs a note saying why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: FollowUpOutcome
+    note: str | None = None
 
 
 class AssignIn(BaseModel):
@@ -208,6 +257,34 @@ class EventRead(BaseModel):
     created_at: datetime
 
 
+class DeadlineClockRead(BaseModel):
+    """One deadline of a ticket: when it is due, when the step was taken, and the time left (negative: overdue)."""
+
+    deadline: Deadline
+    due_at: datetime
+    done_at: datetime | None
+    state: ClockState
+    seconds_left: int | None
+
+
+class FollowUpRead(BaseModel):
+    """A follow-up call as staff see it (mobile masked)."""
+
+    id: int
+    number: str
+    category_label: str
+    status: FollowUpStatus
+    due_at: datetime
+    is_due: bool
+    attempts: int
+    outcome: FollowUpOutcome | None
+    note: str | None
+    done_by: str | None
+    done_at: datetime | None
+    resolved_at: datetime | None
+    mobile_masked: str | None
+
+
 class ComplaintRead(BaseModel):
     """A ticket as staff see it, with its urgency and risk flags."""
 
@@ -237,6 +314,8 @@ class ComplaintRead(BaseModel):
     plan_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    reopen_count: int = 0
+    clocks: list[DeadlineClockRead] = []
     events: list[EventRead] = []
 
 

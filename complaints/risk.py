@@ -10,9 +10,18 @@ from sqlalchemy.orm import Session
 from complaints import service as complaint_service
 from complaints.categories import category_label
 from complaints.clock import as_utc
-from complaints.enums import OPEN_STATUSES, ComplaintStatus, EscalationReason, EventKind, Urgency
-from complaints.models import Complaint, ComplaintEscalation
+from complaints.enums import (
+    OPEN_STATUSES,
+    ClockState,
+    ComplaintStatus,
+    Deadline,
+    EscalationReason,
+    EventKind,
+    Urgency,
+)
+from complaints.models import Complaint, ComplaintEscalation, DeadlineClockRead
 from complaints.settings import ComplaintSettings
+from service.errors import NotFoundError
 from service.texts import text as t
 
 _URGENCY_ORDER = {Urgency.overdue: 0, Urgency.due_soon: 1, Urgency.on_track: 2, Urgency.none: 3}
@@ -29,16 +38,40 @@ def current_due(complaint: Complaint) -> datetime | None:
     return None
 
 
+def _running_state(due: datetime, now: datetime, settings: ComplaintSettings) -> ClockState:
+    """How a deadline not yet met stands now: overdue, due within the warning window, or on track."""
+    if as_utc(now) > due:
+        return ClockState.overdue
+    if due - as_utc(now) <= timedelta(minutes=settings.due_soon_minutes):
+        return ClockState.due_soon
+    return ClockState.on_track
+
+
 def urgency(complaint: Complaint, now: datetime, settings: ComplaintSettings) -> Urgency:
     """Classifies an open ticket: overdue, due within the warning window, on track, or nothing due."""
     due = current_due(complaint)
     if due is None:
         return Urgency.none
-    if as_utc(now) > due:
-        return Urgency.overdue
-    if due - as_utc(now) <= timedelta(minutes=settings.due_soon_minutes):
-        return Urgency.due_soon
-    return Urgency.on_track
+    return Urgency(_running_state(due, now, settings).value)
+
+
+def deadline_clocks(complaint: Complaint, now: datetime, settings: ComplaintSettings) -> list[DeadlineClockRead]:
+    """Both deadlines of a ticket: met or late once the step is taken, else running (or stopped if it finished)."""
+    clocks = []
+    for deadline, due, done in ((Deadline.first_response, complaint.first_response_due, complaint.first_response_at),
+                                (Deadline.plan, complaint.plan_due, complaint.plan_at)):
+        due_at, done_at = as_utc(due), as_utc(done) if done else None
+        seconds_left = None
+        if done_at is not None:
+            state = ClockState.met if done_at <= due_at else ClockState.late
+        elif complaint.status not in OPEN_STATUSES:
+            state = ClockState.stopped
+        else:
+            state = _running_state(due_at, now, settings)
+            seconds_left = int((due_at - as_utc(now)).total_seconds())
+        clocks.append(DeadlineClockRead(deadline=deadline, due_at=due_at, done_at=done_at, state=state,
+                                        seconds_left=seconds_left))
+    return clocks
 
 
 def sort_by_urgency(complaints: list[Complaint], now: datetime, settings: ComplaintSettings) -> list[Complaint]:
@@ -63,26 +96,49 @@ def detect_repeats(*, db_session: Session, complaint: Complaint, now: datetime,
         select(Complaint).where(Complaint.id != complaint.id, Complaint.submitted_at >= since, or_(*conditions))
         .order_by(Complaint.submitted_at)
     ))
-    escalations = []
+    escalations: list[ComplaintEscalation] = []
     by_citizen = [c.number for c in earlier if complaint.mobile and c.mobile == complaint.mobile]
     by_window = [c.number for c in earlier
                  if complaint.window and c.window == complaint.window and c.category == complaint.category]
     for reason, numbers in ((EscalationReason.repeat_citizen, by_citizen), (EscalationReason.repeat_window, by_window)):
-        if not numbers:
-            continue
-        escalation = ComplaintEscalation(complaint_id=complaint.id, reason=reason, related_numbers=numbers,
-                                         created_at=now)
-        db_session.add(escalation)
-        escalations.append(escalation)
-        complaint_service.add_event(
-            db_session=db_session, complaint=complaint, kind=EventKind.escalated, actor="system",
-            text=t("complaints", f"escalation.{reason}") + "：" + "、".join(numbers), now=now,
-        )
+        if numbers:
+            escalations.append(escalate(db_session=db_session, complaint=complaint, reason=reason, now=now,
+                                        related_numbers=numbers))
     if escalations:
         complaint.is_repeat = True
-        complaint.escalated = True
         db_session.flush()
     return escalations
+
+
+def escalate(*, db_session: Session, complaint: Complaint, reason: EscalationReason, now: datetime,
+             related_numbers: list[str] | None = None) -> ComplaintEscalation:
+    """Asks a supervisor to look at a ticket, for a reason, and says so in its history."""
+    escalation = ComplaintEscalation(complaint_id=complaint.id, reason=reason, related_numbers=related_numbers or [],
+                                     created_at=now)
+    db_session.add(escalation)
+    complaint.escalated = True
+    text = t("complaints", f"escalation.{reason}")
+    complaint_service.add_event(db_session=db_session, complaint=complaint, kind=EventKind.escalated,
+                                actor="system", text=text + ("：" + "、".join(related_numbers)
+                                                             if related_numbers else ""), now=now)
+    return escalation
+
+
+def escalations_of(*, db_session: Session, complaint: Complaint) -> list[ComplaintEscalation]:
+    """Every escalation of one ticket, oldest first."""
+    return list(db_session.scalars(select(ComplaintEscalation).where(ComplaintEscalation.complaint_id == complaint.id)
+                                   .order_by(ComplaintEscalation.id)))
+
+
+def acknowledge_escalation(*, db_session: Session, escalation_id: int, actor: str,
+                           now: datetime) -> ComplaintEscalation:
+    """Marks an escalation as seen by a supervisor (404 when there is no such escalation)."""
+    escalation = db_session.get(ComplaintEscalation, escalation_id)
+    if escalation is None:
+        raise NotFoundError("no such escalation", code="not_found")
+    escalation.acknowledged_by, escalation.acknowledged_at = actor, now
+    db_session.flush()
+    return escalation
 
 
 def open_escalations(*, db_session: Session) -> list[tuple[ComplaintEscalation, Complaint]]:

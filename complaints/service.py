@@ -225,6 +225,11 @@ def assign(*, db_session: Session, complaint: Complaint, actor: str, assignee: s
               now=now)
 
 
+def add_note(*, db_session: Session, complaint: Complaint, actor: str, text: str, now: datetime) -> None:
+    """Adds an internal staff note to a ticket in any state; the citizen never sees it."""
+    add_event(db_session=db_session, complaint=complaint, kind=EventKind.note, actor=actor, text=text, now=now)
+
+
 def withdraw(*, db_session: Session, complaint: Complaint, reason: str | None, now: datetime) -> None:
     """Withdraws an open ticket at the citizen's request."""
     require_open(complaint)

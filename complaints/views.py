@@ -1,13 +1,14 @@
 """HTTP routes of the complaints domain: the actions' internal API and the staff API."""
 
+import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 
-from complaints import flows, risk
+from complaints import flows, follow_ups, overdue, risk
 from complaints import service as complaint_service
-from complaints.auth import StaffDep
 from complaints.categories import category_label, infer_category
 from complaints.clock import ClockDep, as_utc, system_clock
 from complaints.enums import ComplaintCategory, ComplaintStatus, Urgency
@@ -18,9 +19,11 @@ from complaints.models import (
     CitizenVerification,
     ClassifyIn,
     ComplaintCreate,
-    ComplaintEscalation,
     ComplaintRead,
     FiledRead,
+    FollowUpIn,
+    FollowUpRead,
+    NoteIn,
     StaffText,
     UnderstandIn,
     WithdrawIn,
@@ -31,12 +34,17 @@ from service.database import DatabaseDep, SessionDep, TransactionalRoute
 from service.errors import ServiceError
 from service.internal import InternalAuth
 from service.openapi import error_responses
+from staff.auth import Staff, staff_api
+from staff.enums import Area
 
 internal_router = APIRouter(route_class=TransactionalRoute, prefix="/internal/complaints", tags=["complaints-internal"],
                              dependencies=[InternalAuth], responses=error_responses(401, 422))
-# Staff sign in through the console (cookie, CSRF token on changes: 403) or present the internal token.
+# Staff sign in through the console (cookie, CSRF token on changes: 403; other roles: 403) or present the
+# internal token (acting as a supervisor named by X-Staff-Name).
+StaffDep = Annotated[Staff, Depends(staff_api(Area.complaints, internal=True))]
 staff_router = APIRouter(route_class=TransactionalRoute, prefix="/api/complaints", tags=["complaints"],
-                         responses=error_responses(401, 422))
+                         responses=error_responses(401, 403, 422))
+TicketNumber = Annotated[str, Path(max_length=40)]
 # Row ids are SQL integers; anything past 32 bits cannot exist.
 EscalationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 # Answers of a citizen's look-up: wrong number or digits (404), too many failures (429).
@@ -169,17 +177,29 @@ def escalations(db_session: SessionDep, staff: StaffDep) -> list[dict[str, Any]]
 def acknowledge_escalation(escalation_id: EscalationId, db_session: SessionDep, clock: ClockDep,
                            staff: StaffDep) -> dict[str, Any]:
     """Marks an escalation as seen by a supervisor."""
-    if not staff.is_supervisor:
-        raise ServiceError("only a supervisor can acknowledge escalations", code="forbidden", status_code=403)
-    escalation = db_session.get(ComplaintEscalation, escalation_id)
-    if escalation is None:
-        raise ServiceError("no such escalation", code="not_found", status_code=404)
-    escalation.acknowledged_by, escalation.acknowledged_at = staff.username, clock()
+    require_supervisor(staff)
+    escalation = risk.acknowledge_escalation(db_session=db_session, escalation_id=escalation_id,
+                                             actor=staff.username, now=clock())
     return {"id": escalation.id, "acknowledged_by": staff.username}
 
 
+def require_supervisor(staff: Staff) -> None:
+    """Refuses (403) what only a supervisor may do, e.g. acknowledging an escalation."""
+    if not staff.is_supervisor:
+        raise ServiceError("only a supervisor can acknowledge escalations", code="forbidden", status_code=403)
+
+
+@staff_router.get("/follow-ups")
+def pending_follow_ups(request: Request, db_session: SessionDep, clock: ClockDep, staff: StaffDep,
+                       due_only: bool = False) -> list[FollowUpRead]:
+    """Lists the follow-up calls (回访) still to be made, soonest due first."""
+    now = clock()
+    reads = [follow_ups.to_read(f, c, now) for f, c in follow_ups.get_all_pending(db_session=db_session)]
+    return [r for r in reads if r.is_due or not due_only]
+
+
 @staff_router.get("/{number}", responses=error_responses(404))
-def get_complaint(number: str, request: Request, db_session: SessionDep, clock: ClockDep,
+def get_complaint(number: TicketNumber, request: Request, db_session: SessionDep, clock: ClockDep,
                   staff: StaffDep) -> ComplaintRead:
     """Returns a ticket with its full history."""
     complaint = complaint_service.get_by_number_or_404(db_session=db_session, number=number)
@@ -187,7 +207,7 @@ def get_complaint(number: str, request: Request, db_session: SessionDep, clock: 
 
 
 @staff_router.post("/{number}/assign", responses=STAFF_STEP)
-def assign(number: str, payload: AssignIn, request: Request, db_session: SessionDep, clock: ClockDep,
+def assign(number: TicketNumber, payload: AssignIn, request: Request, db_session: SessionDep, clock: ClockDep,
            staff: StaffDep) -> ComplaintRead:
     """Gives a ticket to a member of staff."""
     complaint = complaint_service.get_by_number_or_404(db_session=db_session, number=number)
@@ -204,41 +224,88 @@ async def _step(step: flows.StaffStep, number: str, payload: StaffText, request:
 
 
 @staff_router.post("/{number}/first-response", responses=STAFF_STEP)
-async def first_response(number: str, payload: StaffText, request: Request, database: DatabaseDep, clock: ClockDep,
+async def first_response(number: TicketNumber, payload: StaffText, request: Request, database: DatabaseDep, clock: ClockDep,
                          staff: StaffDep) -> ComplaintRead:
     """Records the first response; the citizen sees it in their chat and on lookup (publicly, masked, if is_public)."""
     return await _step("first_response", number, payload, request, database, clock, staff)
 
 
 @staff_router.post("/{number}/plan", responses=STAFF_STEP)
-async def plan(number: str, payload: StaffText, request: Request, database: DatabaseDep, clock: ClockDep,
+async def plan(number: TicketNumber, payload: StaffText, request: Request, database: DatabaseDep, clock: ClockDep,
                staff: StaffDep) -> ComplaintRead:
     """Records the resolution plan."""
     return await _step("plan", number, payload, request, database, clock, staff)
 
 
 @staff_router.post("/{number}/resolution", responses=STAFF_STEP)
-async def resolution(number: str, payload: StaffText, request: Request, database: DatabaseDep, clock: ClockDep,
+async def resolution(number: TicketNumber, payload: StaffText, request: Request, database: DatabaseDep, clock: ClockDep,
                      staff: StaffDep) -> ComplaintRead:
     """Records how the complaint was resolved."""
     return await _step("resolution", number, payload, request, database, clock, staff)
 
 
 @staff_router.post("/{number}/close", responses=STAFF_STEP)
-async def close(number: str, payload: StaffText, request: Request, database: DatabaseDep, clock: ClockDep,
+async def close(number: TicketNumber, payload: StaffText, request: Request, database: DatabaseDep, clock: ClockDep,
                 staff: StaffDep) -> ComplaintRead:
     """Closes a resolved ticket."""
     return await _step("close", number, payload, request, database, clock, staff)
 
 
+@staff_router.post("/{number}/notes", responses=STAFF_STEP)
+def add_note(number: TicketNumber, payload: NoteIn, request: Request, db_session: SessionDep, clock: ClockDep,
+             staff: StaffDep) -> ComplaintRead:
+    """Adds an internal note to a ticket's history (never shown to the citizen)."""
+    settings = domain_settings(request)
+    complaint = complaint_service.get_by_number_or_404(db_session=db_session, number=number)
+    text = complaint_service.check_text(payload.text, field="text", min_chars=1,
+                                        max_chars=settings.staff_text_max_chars)
+    complaint_service.add_note(db_session=db_session, complaint=complaint, actor=staff.username, text=text,
+                               now=clock())
+    return flows.to_read(complaint, clock(), settings)
+
+
+@staff_router.post("/{number}/follow-up", responses=STAFF_STEP)
+def record_follow_up(number: TicketNumber, payload: FollowUpIn, request: Request, db_session: SessionDep,
+                     clock: ClockDep, staff: StaffDep) -> ComplaintRead:
+    """Records what the follow-up call found; not satisfied (with a note) reopens the ticket for a supervisor."""
+    settings = domain_settings(request)
+    complaint = complaint_service.get_by_number_or_404(db_session=db_session, number=number)
+    follow_ups.record_outcome(db_session=db_session, complaint=complaint, actor=staff.username,
+                              outcome=payload.outcome, note=payload.note, now=clock(), settings=settings,
+                              timezone=timezone_of(request))
+    return flows.to_read(complaint, clock(), settings)
+
+
+@staff_router.post("/{number}/contact", responses=STAFF_STEP)
+def reveal_contact(number: TicketNumber, db_session: SessionDep, clock: ClockDep, staff: StaffDep) -> dict[str, str]:
+    """The citizen's mobile in clear for the follow-up call: only while one is pending; the look is recorded."""
+    complaint = complaint_service.get_by_number_or_404(db_session=db_session, number=number)
+    mobile = follow_ups.reveal_contact(db_session=db_session, complaint=complaint, actor=staff.username, now=clock())
+    return {"number": complaint.number, "mobile": mobile}
+
+
 def install(app: FastAPI) -> None:
-    """Mounts the domain's routes and its clock on the app."""
-    from complaints.console import console_router
+    """Mounts the domain's routes, console pages and clock, and the background overdue check."""
+    from complaints.console.views import install_console
     from complaints.open311 import open311_router
 
     if not hasattr(app.state, "complaint_clock"):
         app.state.complaint_clock = system_clock
     app.include_router(internal_router)
     app.include_router(staff_router)
-    app.include_router(console_router)
+    install_console(app)
     app.include_router(open311_router)
+    app.state.startup_tasks.append(_start_overdue_checks)
+    app.state.shutdown_tasks.append(_stop_overdue_checks)
+
+
+async def _start_overdue_checks(app: FastAPI) -> None:
+    app.state.complaint_overdue_task = asyncio.create_task(overdue.run_overdue_checks(app))
+
+
+async def _stop_overdue_checks(app: FastAPI) -> None:
+    task = getattr(app.state, "complaint_overdue_task", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,4 +1,4 @@
-"""Appointment fixtures: a small catalogue file, a fixed clock and a booking helper."""
+"""Appointment fixtures: a small catalogue file, a fixed clock, a booking helper and console sign-in."""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -6,10 +6,14 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from appointments.schedule import AppointmentRules
 from appointments.settings import AppointmentSettings
 from service.settings import Settings
+from staff.enums import StaffRole
+from tests.handoff.conftest import add_agent, sign_in
 
 CATALOGUE = """
 services:
@@ -49,6 +53,8 @@ def settings(database_url: str, catalogue_path: Path) -> Settings:
         rasa_token="rasa-token-for-tests-0001", internal_api_token="internal-token-for-tests-0001", secret_key="secret-key-for-tests-0001",
         health_timeout_seconds=0.5, rasa_timeout_seconds=2.0,
         appointments=AppointmentSettings(catalogue_path=catalogue_path),
+        # The test client speaks plain HTTP, and would not send Secure cookies back.
+        cookie_secure=False,
     )
 
 
@@ -75,3 +81,15 @@ def booking_body(**overrides: object) -> dict:
             "mobile": "13800138000"}
     body.update(overrides)
     return body
+
+
+@pytest.fixture
+def sign_in_as(client: TestClient, db_session: Session) -> Callable[..., str]:
+    """Signs the client in to the console with a new account of a role; returns the session's CSRF token."""
+
+    def signed_in(role: StaffRole = StaffRole.agent, username: str | None = None) -> str:
+        username = username or f"{role.value}-desk"
+        add_agent(db_session, username, role=role)
+        return sign_in(client, username)
+
+    return signed_in

@@ -1,11 +1,18 @@
-"""Complaint fixtures: a frozen, movable clock and shortcuts for filing and staff headers."""
+"""Complaint fixtures: a frozen, movable clock, shortcuts for filing and staff headers, console sign-in."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from service.settings import Settings
+from staff.enums import StaffRole
+from tests.conftest import INTEGRATION_KEY
+from tests.handoff.conftest import add_agent, sign_in
 
 # 2026-11-21 15:12 in Shanghai.
 START = datetime(2026, 11, 21, 7, 12, tzinfo=UTC)
@@ -25,6 +32,17 @@ class FrozenClock:
 
 
 @pytest.fixture
+def settings(database_url: str) -> Settings:
+    """The shared test settings, with cookies the plain-HTTP test client sends back."""
+    return Settings(
+        database_url=database_url, rasa_url="http://127.0.0.1:9", action_server_url="http://127.0.0.1:9",
+        rasa_token="rasa-token-for-tests-0001", internal_api_token="internal-token-for-tests-0001",
+        secret_key="secret-key-for-tests-0001", integration_api_keys=[INTEGRATION_KEY],
+        health_timeout_seconds=0.5, rasa_timeout_seconds=2.0, cookie_secure=False,
+    )
+
+
+@pytest.fixture
 def clock(app: FastAPI) -> FrozenClock:
     """Freezes the complaints clock of the test app at START."""
     frozen = FrozenClock(START)
@@ -34,7 +52,7 @@ def clock(app: FastAPI) -> FrozenClock:
 
 @pytest.fixture
 def staff_headers(internal_headers: dict[str, str]) -> dict[str, str]:
-    """Headers of a member of staff when the console's login is not installed."""
+    """Headers of a script acting for a member of staff with the internal token (it acts as a supervisor)."""
     return {**internal_headers, "X-Staff-Name": "wang.li"}
 
 
@@ -45,3 +63,15 @@ def file(client: TestClient, headers: dict[str, str], **fields: Any) -> dict[str
     response = client.post("/internal/complaints", json=body, headers=headers)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+@pytest.fixture
+def sign_in_as(client: TestClient, db_session: Session) -> Callable[..., str]:
+    """Signs the client in to the console with a new account of a role; returns the session's CSRF token."""
+
+    def signed_in(role: StaffRole = StaffRole.agent, username: str | None = None) -> str:
+        username = username or f"{role.value}-desk"
+        add_agent(db_session, username, role=role)
+        return sign_in(client, username)
+
+    return signed_in

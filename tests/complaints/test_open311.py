@@ -282,20 +282,21 @@ def test_a_note_marked_public_appears_masked(client: TestClient, keyed: str, sta
 
 
 def test_the_console_checkbox_makes_a_note_public(client: TestClient, keyed: str, internal_headers,
-                                                  staff_headers, clock: FrozenClock) -> None:
+                                                  sign_in_as, clock: FrozenClock) -> None:
     number = file(client, internal_headers)["number"]
-    page = client.get(f"/console/complaints/{number}", headers=staff_headers)
+    csrf = sign_in_as()
+    page = client.get(f"/console/complaints/{number}")
     assert 'name="is_public"' in page.text
-    client.post(f"/console/complaints/{number}/first-response", data={"text": "内部：已联系13800001111"},
-                headers=staff_headers, follow_redirects=False)
+    client.post(f"/console/complaints/{number}/first-response", data={"text": "内部：已联系13800001111",
+                                                                      "csrf_token": csrf}, follow_redirects=False)
     [found] = client.get(f"/open311/v2/requests/{number}.json").json()
     assert found["status_notes"] is None
-    done = client.post(f"/console/complaints/{number}/plan", headers=staff_headers, follow_redirects=False,
-                       data={"text": "已联系市民（13800001111），窗口负责人已整改", "is_public": "true"})
+    done = client.post(f"/console/complaints/{number}/plan", follow_redirects=False, data={
+        "text": "已联系市民（13800001111），窗口负责人已整改", "is_public": "true", "csrf_token": csrf})
     assert done.status_code == 303
     [found] = client.get(f"/open311/v2/requests/{number}.json").json()
     assert found["status_notes"] == "已联系市民（138****1111），窗口负责人已整改"
-    assert "已公开" in client.get(f"/console/complaints/{number}", headers=staff_headers).text
+    assert "已公开" in client.get(f"/console/complaints/{number}").text
 
 
 def test_bulk_reads_need_a_key_and_a_single_lookup_answers_public_fields(
