@@ -125,6 +125,11 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator["object"]:
     # TEST_MODEL points at an already trained model when iterating on tests alone.
     model = Path(os.environ["TEST_MODEL"]) if os.environ.get("TEST_MODEL") else train()
     var_dir = tmp_path_factory.mktemp("stack")
+    # The service answers from (and the console edits) a copy of the knowledge base, never the repo's files.
+    knowledge_dir = var_dir / "faq"
+    shutil.copytree(root / "faq" / "entries", knowledge_dir / "entries")
+    for name in ("catalogue.yml", "aspects.yml", "nlu_templates.yml"):
+        shutil.copy(root / "faq" / name, knowledge_dir / name)
     config = StackConfig(
         var_dir=var_dir, model_path=model, service_port=_free_port(), rasa_port=_free_port(),
         actions_port=_free_port(), database_url=f"sqlite:///{var_dir / 'service.db'}",
@@ -138,6 +143,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator["object"]:
             "HANDOFF__WORKING_HOURS_END": "24:00",
             # A Wednesday at 10:00 in Shanghai, so date expressions and capacity are deterministic.
             "APPOINTMENTS__FROZEN_CLOCK": "2026-11-18T10:00:00+08:00",
+            "FAQ__KNOWLEDGE_DIR": str(knowledge_dir),
         },
     )
     stack = Stack(config, log_file=var_dir / "stack.log")
