@@ -53,11 +53,12 @@ from faq.models import EntryEdit, FaqQuery, FaqRevision, OpenQuestionRead, Revis
 from faq.render import LIST_FIELDS, TEXT_FIELDS, TemplateFieldError
 from faq.retraining import nlu_digest
 from service.attempts import as_utc
-from service.errors import ConflictError, NotFoundError
+from service.errors import ConflictError, NotFoundError, ServiceError
 
 ID_PATTERN = re.compile(r"[a-z0-9_]{1,64}")
 CATALOGUE = "catalogue.yml"
-ENTRY_FILE = re.compile(r"entries/[a-z0-9_]{1,64}\.yml")
+# An entry file directly in entries/: no separators, no dot but the extension.
+ENTRY_FILE = re.compile(r"entries/[A-Za-z0-9_-]{1,100}\.yml")
 SERVICE_TEXT_FIELDS = ("name", "department", "hall", "window", "address", "fee", "time_limit", "online_url", "phone")
 # Besides the line feed of a multi-line answer: what a YAML file cannot hold, or reads as a line break.
 UNPRINTABLE = re.compile("[^\x09\x0a\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]")
@@ -179,6 +180,8 @@ def find_entry(root: Path, entry_id: str, hint: str | None = None) -> EntrySourc
         names.remove(hint)
         names.insert(0, hint)
     for name in names:
+        if not ENTRY_FILE.fullmatch(f"entries/{name}"):
+            continue
         source = read_source(root, f"entries/{name}")
         entries = source.data.get("entries") if isinstance(source.data, dict) else None
         for index, raw in enumerate(entries or []):
@@ -545,7 +548,11 @@ def _publish(*, store: KnowledgeStore, db_session: Session, source: SourceFile, 
             raise EditRefused(problems)
         nlu_after = nlu_digest(candidate)
     nlu_before = nlu_digest(source.root)
-    write_atomically(source.path, after)
+    try:
+        write_atomically(source.path, after)
+    except OSError as exc:
+        raise ServiceError("the knowledge base files cannot be written on this server", code="faq_not_writable",
+                           status_code=503) from exc
     try:
         store.reload()
         revision = FaqRevision(path=source.relative, target=target, summary=summary.strip()[:300],

@@ -65,7 +65,9 @@ def nlu_digest(root: Path) -> str:
         return _DIGESTS[key]
     sources = read_sources(root)
     vocabulary = sorted({term for service in sources.services.values() for term in (service.name, *service.aliases)})
-    payload = json.dumps({"examples": faq_examples(root), "vocabulary": vocabulary}, ensure_ascii=False)
+    # Unreadable files generate no training data; their marks stand in, so a repair changes the digest.
+    examples = [str(mark) for mark in marks] if sources.problems else faq_examples(root)
+    payload = json.dumps({"examples": examples, "vocabulary": vocabulary}, ensure_ascii=False)
     digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
     if len(_DIGESTS) > 16:
         _DIGESTS.clear()

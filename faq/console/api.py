@@ -39,12 +39,12 @@ from service.texts import load_texts
 from staff.auth import Staff, staff_api
 from staff.enums import Area
 
-router = APIRouter(prefix="/api/faq/knowledge", route_class=TransactionalRoute, tags=["faq knowledge"])
+router = APIRouter(prefix="/api/knowledge", route_class=TransactionalRoute, tags=["knowledge"])
 KnowledgeApi = Annotated[Staff, Depends(staff_api(Area.knowledge))]
 EntryId = Annotated[str, Path(max_length=64)]
 ServiceId = Annotated[str, Path(max_length=64)]
 READ = error_responses(401, 403, 404, 422)
-WRITE = error_responses(401, 403, 404, 409, 413, 422)
+WRITE = error_responses(401, 403, 404, 409, 413, 422, 503)
 
 
 def texts() -> dict[str, Any]:

@@ -20,7 +20,7 @@ from service.settings import Settings
 from staff.enums import StaffRole
 from tests.handoff.conftest import add_agent, sign_in
 
-API = "/api/faq/knowledge"
+API = "/api/knowledge"
 INTERNAL = {"Authorization": "Bearer internal-token-for-tests-0001"}
 FEE_QUESTION = "办身份证要多少钱"
 

@@ -11,7 +11,7 @@ from tests.support import open_live_conversation
 pytestmark = [pytest.mark.integration]
 
 PASSWORD = "demo-pass-123"
-SERVICE = "/api/faq/knowledge/services/id_card"
+SERVICE = "/api/knowledge/services/id_card"
 NEW_FEE = "首次申领、到期换领23元（示范市试行价）；丢失补领、损坏换领40元；临时身份证10元"
 
 
@@ -59,7 +59,7 @@ def test_a_published_fee_is_the_next_answer_without_retraining(live_stack) -> No
 
         after = ask(base, open_live_conversation(base, live_stack.config.integration_api_key), "办身份证要多少钱")
         assert NEW_FEE in after, after
-        assert client.get("/api/faq/knowledge/training").json()["needs_retraining"] is False
+        assert client.get("/api/knowledge/training").json()["needs_retraining"] is False
     finally:
         if client.get(SERVICE).json()["fields"]["fee"] != original:
             publish_fee(client, csrf, original)

@@ -8,7 +8,7 @@
   const root = document.querySelector("[data-page]");
   if (!root) return;
   const page = root.dataset.page;
-  const BASE = "/api/faq/knowledge";
+  const BASE = "/api/knowledge";
   const FLASH = "kb-flash";
 
   function fill(template, values) {
