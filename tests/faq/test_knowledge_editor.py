@@ -376,3 +376,14 @@ def test_a_retraining_run_past_its_time_is_ended(kb_client: TestClient, db_sessi
     assert job["status"] == "failed" and job["timed_out"] is True and job["log_tail"] == ["slow"]
     started = kb_client.post(f"{API}/training", headers=headers)
     assert started.status_code == 200 and started.json()["job"]["status"] == "running"
+
+
+def test_a_service_name_or_alias_change_needs_retraining(kb_client: TestClient, db_session: Session) -> None:
+    headers = operator(kb_client, db_session)
+    aliases = kb_client.get(f"{API}/services/passport").json()["aliases"]
+    response = kb_client.put(f"{API}/services/passport", headers=headers, json={"aliases": [*aliases, "因私护照"]})
+    assert response.status_code == 200, response.text
+    # The homophone reader's vocabulary (names and aliases) is learnt by the NLU model.
+    assert response.json()["needs_retraining"] is True and response.json()["revision"]["changes_nlu"] is True
+    back = kb_client.post(f"{API}/revisions/{response.json()['revision']['id']}/rollback", headers=headers, json={})
+    assert back.status_code == 200 and back.json()["needs_retraining"] is False
