@@ -53,6 +53,20 @@ def nav_for(staff: Staff | None) -> list[dict[str, str]]:
             for area, href in AREA_PATHS.items() if staff.may(area)]
 
 
+def add_page_script(app: FastAPI, url: str, area: Area) -> None:
+    """Adds a script to every console page of members who may use an area (e.g. the overdue-complaint alert)."""
+    if not hasattr(app.state, "console_page_scripts"):
+        app.state.console_page_scripts = []
+    app.state.console_page_scripts.append((url, area))
+
+
+def page_scripts(request: Request, staff: Staff | None) -> list[str]:
+    """The page-wide scripts this member of staff gets."""
+    if staff is None:
+        return []
+    return [url for url, area in getattr(request.app.state, "console_page_scripts", []) if staff.may(area)]
+
+
 def render_page(request: Request, templates: Jinja2Templates, name: str, *, staff: Staff | None,
                 area: Area | None = None, texts: dict[str, Any] | None = None, status_code: int = 200,
                 **context: Any) -> HTMLResponse:
@@ -60,7 +74,8 @@ def render_page(request: Request, templates: Jinja2Templates, name: str, *, staf
     merged = {**load_texts("staff"), **(texts or {})}
     response = templates.TemplateResponse(
         request, name, {"texts": merged, "staff": staff, "area": area.value if area else None,
-                        "nav": nav_for(staff), "csrf_token": staff.csrf_token if staff else "", **context},
+                        "nav": nav_for(staff), "csrf_token": staff.csrf_token if staff else "",
+                        "page_scripts": page_scripts(request, staff), **context},
         status_code=status_code)
     response.headers.update(PAGE_HEADERS)
     return response

@@ -85,7 +85,10 @@ const Console = (() => {
     if ("Notification" in window && Notification.permission === "default") Notification.requestPermission();
   }
 
+  // Opens the console socket. Every event also goes out as a DOM "console-event" (detail = the event), and
+  // <html data-console-events="dispatch"> tells page-wide scripts (overdue alerts) not to open a socket of their own.
   function connect(onEvent, onOpen) {
+    document.documentElement.dataset.consoleEvents = "dispatch";
     const state = document.getElementById("connection-state");
     let socket = null;
     let pinger = null;
@@ -102,6 +105,7 @@ const Console = (() => {
         let event = null;
         try { event = JSON.parse(message.data); } catch (err) { return; }
         onEvent(event, socket);
+        document.dispatchEvent(new CustomEvent("console-event", { detail: event }));
       });
       socket.addEventListener("close", () => {
         if (state) { state.textContent = t("connection_lost"); state.dataset.state = "closed"; }
