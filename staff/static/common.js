@@ -43,6 +43,7 @@ const Console = (() => {
     if (!response.ok) {
       const error = new Error((data && data.error && data.error.message) || response.statusText);
       error.code = data && data.error && data.error.code;
+      error.details = data && data.error && data.error.details;
       error.status = response.status;
       throw error;
     }
