@@ -13,7 +13,7 @@
   function container() {
     let box = document.getElementById("complaint-overdue-alerts");
     if (!box) {
-      box = Console.el("div", { id: "complaint-overdue-alerts", className: "overdue-alerts" });
+      box = Console.el("div", { id: "complaint-overdue-alerts", className: "page overdue-alerts" });
       const main = document.getElementById("main") || document.body;
       main.insertBefore(box, main.firstChild);
     }
@@ -29,7 +29,7 @@
     const dismiss = el("button", { type: "button", className: "secondary", text: event.dismiss_label || "×" });
     const banner = el("div", { className: "notice danger complaint-overdue", "data-number": event.number,
                                "data-deadline": event.deadline, "data-testid": "complaint-overdue-alert" },
-                      el("strong", { text: event.message || event.number }), link, dismiss);
+                      el("strong", { text: event.message || event.number }), " ", link, " ", dismiss);
     banner.setAttribute("role", "alert");
     dismiss.addEventListener("click", () => banner.remove());
     container().appendChild(banner);
