@@ -26,7 +26,7 @@ from service.database import DatabaseDep, SessionDep, TransactionalRoute
 from service.errors import ServiceError
 from service.texts import load_texts
 from staff.auth import Staff, staff_page
-from staff.console import console_templates, mount_static, render_page
+from staff.console import add_page_script, console_templates, mount_static, render_page
 from staff.enums import Area
 
 HERE = Path(__file__).resolve().parent
@@ -209,7 +209,12 @@ async def ticket_step(number: TicketNumber, step: str, request: Request, databas
     return _back(number)
 
 
+OVERDUE_ALERTS_SCRIPT = "/console/static/complaints/overdue-alerts.js"
+
+
 def install_console(app: FastAPI) -> None:
-    """Mounts the complaint console pages and their static files."""
+    """Mounts the complaint console pages and their static files; every console page of staff who work
+    complaints (the workspace too) carries the live overdue warning."""
     app.include_router(router)
     mount_static(app, "complaints", HERE / "static")
+    add_page_script(app, OVERDUE_ALERTS_SCRIPT, Area.complaints)

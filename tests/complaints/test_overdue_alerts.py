@@ -14,6 +14,7 @@ from complaints.overdue import announce_overdue
 from complaints.settings import ComplaintSettings
 from service.app import create_app
 from service.settings import Settings
+from staff.enums import StaffRole
 from staff.events import STAFF_TOPIC
 from tests.complaints.conftest import FrozenClock, file
 
@@ -108,10 +109,14 @@ def test_the_warning_reaches_an_open_console(client: TestClient, internal_header
     assert event["topic"] == "staff" and event["number"] == number and event["deadline"] == "first_response"
 
 
-def test_the_script_shows_the_warning_on_any_page(client: TestClient, sign_in_as, clock: FrozenClock) -> None:
+def test_every_page_of_staff_who_work_complaints_carries_the_warning(client: TestClient, sign_in_as,
+                                                                     clock: FrozenClock) -> None:
     script = client.get("/console/static/complaints/overdue-alerts.js")
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
     assert 'addEventListener("console-event"' in script.text and 'setAttribute("role", "alert")' in script.text
+    tag = '<script src="/console/static/complaints/overdue-alerts.js"></script>'
     sign_in_as()
-    for path in ("/console/complaints", "/console/appointments"):
-        assert '<script src="/console/static/complaints/overdue-alerts.js"></script>' in client.get(path).text
+    for path in ("/console", "/console/complaints", "/console/appointments"):
+        assert client.get(path).text.count(tag) == 1, path
+    sign_in_as(StaffRole.operator)
+    assert tag not in client.get("/console/knowledge").text

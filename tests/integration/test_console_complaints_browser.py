@@ -118,8 +118,8 @@ def test_complaint_tickets_with_clocks_a_ticket_page_and_a_live_overdue_warning(
             time.sleep(0.5)
         assert announced(database_url, overdue)
 
-        # Another console page is open when the next ticket goes past its deadline.
-        page.click("#nav-appointments")
+        # The workspace is open (its own socket re-dispatches the events) when the next ticket goes overdue.
+        page.click("#nav-workspace")
         expect(page.locator("#connection-state")).to_have_attribute("data-state", "open")
         late = file_complaint(base, token, "窗口人员让我去别的窗口，来回跑了三趟。", "13660004444")
         backdate(database_url, late, minutes=31)

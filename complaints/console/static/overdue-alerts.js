@@ -1,9 +1,10 @@
 // A live warning on any console page when a complaint goes past a deadline (event "complaint_overdue").
 //
-// Safe to include on every page, even twice. A page whose own script already holds the console's
-// socket re-dispatches each event as a DOM CustomEvent "console-event" (detail = the event) and sets
-// <html data-console-events="dispatch"> while loading; otherwise this script connects itself, and only
-// for staff who may open both the workspace (the socket's area) and the complaints (the nav shows both).
+// Registered as a page-wide script (staff.console.add_page_script) for staff who work complaints, so it is on
+// every page they open, the workspace too; it is safe to load twice. When the page's own script holds the
+// console's socket, Console.connect marks <html data-console-events="dispatch"> and re-dispatches each event
+// as a DOM CustomEvent "console-event", which this script listens to; otherwise it connects itself, and only
+// for staff the nav shows both the workspace (the socket's area) and the complaints to.
 "use strict";
 
 (() => {
