@@ -1,7 +1,5 @@
 """HTTP routes of the complaints domain: the actions' internal API and the staff API."""
 
-import asyncio
-import contextlib
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -30,6 +28,7 @@ from complaints.models import (
 )
 from complaints.settings import ComplaintSettings
 from complaints.understanding import understand
+from service.background import run_with_app
 from service.database import DatabaseDep, SessionDep, TransactionalRoute
 from service.errors import ServiceError
 from service.internal import InternalAuth
@@ -295,17 +294,4 @@ def install(app: FastAPI) -> None:
     app.include_router(staff_router)
     install_console(app)
     app.include_router(open311_router)
-    app.state.startup_tasks.append(_start_overdue_checks)
-    app.state.shutdown_tasks.append(_stop_overdue_checks)
-
-
-async def _start_overdue_checks(app: FastAPI) -> None:
-    app.state.complaint_overdue_task = asyncio.create_task(overdue.run_overdue_checks(app))
-
-
-async def _stop_overdue_checks(app: FastAPI) -> None:
-    task = getattr(app.state, "complaint_overdue_task", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    run_with_app(app, "complaint_overdue_checks", overdue.run_overdue_checks)

@@ -5,8 +5,6 @@ Chart.js 4.6.1 (MIT, from the npm registry) draws the charts on the page: see
 dashboard/console/static/vendor/README.md.
 """
 
-import asyncio
-import contextlib
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -23,6 +21,7 @@ from dashboard.flows import Sources, compute
 from dashboard.periods import Grain, make_period
 from faq.views import get_knowledge
 from handoff.enums import HandoffReason
+from service.background import run_with_app
 from service.database import SessionDep, TransactionalRoute
 from service.errors import NotFoundError
 from service.openapi import error_responses
@@ -87,22 +86,13 @@ def export_chart(request: Request, db_session: SessionDep, _staff: SupervisorApi
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-async def _start_watch(app: FastAPI) -> None:
-    app.state.dashboard_watch = live.FiguresWatch(app.state.database)
-    app.state.dashboard_watch_task = asyncio.create_task(live.run_watch(app, app.state.dashboard_watch))
-
-
-async def _stop_watch(app: FastAPI) -> None:
-    task = getattr(app.state, "dashboard_watch_task", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+async def _watch(app: FastAPI) -> None:
+    await live.run_watch(app, app.state.dashboard_watch)
 
 
 def install(app: FastAPI) -> None:
     """Mounts the dashboard's API and page and starts the live-figures task with the app."""
     app.include_router(router)
     install_console(app)
-    app.state.startup_tasks.append(_start_watch)
-    app.state.shutdown_tasks.append(_stop_watch)
+    app.state.dashboard_watch = live.FiguresWatch(app.state.database)
+    run_with_app(app, "dashboard_watch", _watch)

@@ -1,7 +1,5 @@
 """HTTP routes of the handoff domain: the bot's internal API, the console's JSON API, ratings, canned replies."""
 
-import asyncio
-import contextlib
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -33,6 +31,7 @@ from handoff.models import (
     TransferIn,
     as_utc,
 )
+from service.background import run_with_app
 from service.database import SessionDep, TransactionalRoute
 from service.errors import NotFoundError, ServiceError
 from service.internal import InternalAuth
@@ -283,17 +282,4 @@ def install(app: FastAPI) -> None:
                                          lambda conversation_id: flows.describe_waiting(app, conversation_id))
     on_sign_in(app, lambda app, staff_id: flows.mark_presence(app, staff_id, online=True))
     on_sign_out(app, lambda app, staff_id: flows.mark_presence(app, staff_id, online=False))
-    app.state.startup_tasks.append(_start_realerts)
-    app.state.shutdown_tasks.append(_stop_realerts)
-
-
-async def _start_realerts(app: FastAPI) -> None:
-    app.state.handoff_realert_task = asyncio.create_task(flows.run_realerts(app))
-
-
-async def _stop_realerts(app: FastAPI) -> None:
-    task = getattr(app.state, "handoff_realert_task", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    run_with_app(app, "handoff_realerts", flows.run_realerts)

@@ -67,4 +67,4 @@ async def test_the_task_started_with_the_app_publishes(app: FastAPI, monkeypatch
         await asyncio.to_thread(add_question, app, "公积金")
         event = await asyncio.wait_for(events.get(), timeout=5)
         assert event == {"type": "figures_changed"}
-    assert app.state.dashboard_watch_task.done()
+    assert "dashboard_watch" not in app.state.background_tasks
