@@ -57,7 +57,11 @@ def database_url(tmp_path: Path, migrated_template: Path) -> str:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    """Settings pointing at the test's database and at ports where nothing listens."""
+    """Settings pointing at the test's database and at ports where nothing listens.
+
+    Cookies drop the Secure flag: the test client speaks plain HTTP and would not send them back.
+    Domain conftests derive theirs with ``settings.model_copy(update=...)``.
+    """
     return Settings(
         database_url=database_url,
         rasa_url="http://127.0.0.1:9",
@@ -68,6 +72,7 @@ def settings(database_url: str) -> Settings:
         integration_api_keys=[INTEGRATION_KEY],
         health_timeout_seconds=0.5,
         rasa_timeout_seconds=2.0,
+        cookie_secure=False,
     )
 
 

@@ -46,16 +46,9 @@ def catalogue_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(database_url: str, catalogue_path: Path) -> Settings:
+def settings(settings: Settings, catalogue_path: Path) -> Settings:
     """The shared test settings, with the appointment catalogue pointed at the test file."""
-    return Settings(
-        database_url=database_url, rasa_url="http://127.0.0.1:9", action_server_url="http://127.0.0.1:9",
-        rasa_token="rasa-token-for-tests-0001", internal_api_token="internal-token-for-tests-0001", secret_key="secret-key-for-tests-0001",
-        health_timeout_seconds=0.5, rasa_timeout_seconds=2.0,
-        appointments=AppointmentSettings(catalogue_path=catalogue_path),
-        # The test client speaks plain HTTP, and would not send Secure cookies back.
-        cookie_secure=False,
-    )
+    return settings.model_copy(update={"appointments": AppointmentSettings(catalogue_path=catalogue_path)})
 
 
 @pytest.fixture

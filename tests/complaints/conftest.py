@@ -9,9 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from service.settings import Settings
 from staff.enums import StaffRole
-from tests.conftest import INTEGRATION_KEY
 from tests.handoff.conftest import add_agent, sign_in
 
 # 2026-11-21 15:12 in Shanghai.
@@ -31,15 +29,6 @@ class FrozenClock:
         self.moment += timedelta(**delta)
 
 
-@pytest.fixture
-def settings(database_url: str) -> Settings:
-    """The shared test settings, with cookies the plain-HTTP test client sends back."""
-    return Settings(
-        database_url=database_url, rasa_url="http://127.0.0.1:9", action_server_url="http://127.0.0.1:9",
-        rasa_token="rasa-token-for-tests-0001", internal_api_token="internal-token-for-tests-0001",
-        secret_key="secret-key-for-tests-0001", integration_api_keys=[INTEGRATION_KEY],
-        health_timeout_seconds=0.5, rasa_timeout_seconds=2.0, cookie_secure=False,
-    )
 
 
 @pytest.fixture

@@ -16,14 +16,9 @@ from tests.handoff.conftest import ALWAYS_OPEN, add_agent
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    """Settings with agents on duty around the clock and cookies the plain-HTTP test client sends back."""
-    return Settings(
-        database_url=database_url, rasa_url="http://127.0.0.1:9", action_server_url="http://127.0.0.1:9",
-        rasa_token="rasa-token-for-tests-0001", internal_api_token="internal-token-for-tests-0001",
-        secret_key="secret-key-for-tests-0001", health_timeout_seconds=0.5, rasa_timeout_seconds=2.0,
-        handoff=HandoffSettings(**ALWAYS_OPEN), cookie_secure=False,
-    )
+def settings(settings: Settings) -> Settings:
+    """The shared test settings, with agents on duty around the clock."""
+    return settings.model_copy(update={"handoff": HandoffSettings(**ALWAYS_OPEN)})
 
 
 @pytest.fixture

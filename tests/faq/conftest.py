@@ -66,7 +66,7 @@ def kb_settings(settings: Settings, faq_dir: Path, retrain_command: list[str], r
     """Settings of a console app editing the private copy (plain-HTTP cookies, a short retraining command)."""
     faq_settings = FaqSettings(knowledge_dir=faq_dir, reload_check_seconds=0, retrain_command=retrain_command,
                                retrain_timeout_seconds=retrain_timeout)
-    return settings.model_copy(update={"faq": faq_settings, "cookie_secure": False})
+    return settings.model_copy(update={"faq": faq_settings})
 
 
 @pytest.fixture

@@ -24,15 +24,9 @@ ALWAYS_OPEN = {"working_days": "everyday", "working_hours_start": "00:00", "work
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    """Settings with agents on duty around the clock."""
-    return Settings(
-        database_url=database_url, rasa_url="http://127.0.0.1:9", action_server_url="http://127.0.0.1:9",
-        rasa_token="rasa-token-for-tests-0001", internal_api_token="internal-token-for-tests-0001", secret_key="secret-key-for-tests-0001",
-        health_timeout_seconds=0.5, rasa_timeout_seconds=2.0, handoff=HandoffSettings(**ALWAYS_OPEN),
-        # The test client speaks plain HTTP, and would not send Secure cookies back.
-        cookie_secure=False,
-    )
+def settings(settings: Settings) -> Settings:
+    """The shared test settings, with agents on duty around the clock."""
+    return settings.model_copy(update={"handoff": HandoffSettings(**ALWAYS_OPEN)})
 
 
 def add_agent(db_session: Session, username: str, *, role: StaffRole = StaffRole.agent, max_chats: int = 3,
