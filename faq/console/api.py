@@ -74,7 +74,7 @@ def field_label(name: str | None) -> str:
         return ""
     if name.startswith("details."):
         return name.split(".", 1)[1]
-    return str(texts().get(f"field_{name}", name)).removesuffix("（每行一个）").removesuffix("（每行一项）")
+    return str(texts().get(f"field_{name}", name))
 
 
 def problem_read(problem: editor.EditProblem) -> ProblemRead:
