@@ -2,8 +2,9 @@
 
 - ``POST /internal/faq/answer``: the action server asks for the reply to a message.
 - ``GET /api/faq/entries``, ``GET /api/faq/services``: rendered answers and the
-  catalogue (public service information; the agent console uses them as canned replies).
-- ``GET /api/faq/report``, ``POST /api/faq/reload``: for operators (operator or internal token).
+  catalogue (public service information).
+- ``GET /api/faq/report``, ``POST /api/faq/reload``: for operators' scripts (operator or internal token).
+- The knowledge base console (``/console/knowledge``, ``/api/knowledge``): faq/console/.
 """
 
 from typing import Annotated
