@@ -62,8 +62,14 @@ def test_citizen_reaches_an_agent_and_returns_to_the_bot(live_stack, browser) ->
         assert exchange["mode"] == "waiting", exchange
         assert re.search(r"第\s*\d+\s*位", " ".join(r["text"] or "" for r in exchange["replies"])), exchange
 
-        # The queue is live: the ticket appears without reloading the console.
-        ticket = page.locator('[data-testid^="ticket-"]').first
+        # The queue is live: the ticket appears without reloading the console. Other tests' citizens may be
+        # waiting too (an urgent one is served first), so the agent picks this citizen's own ticket.
+        engine = create_engine(live_stack.config.database_url)
+        with engine.connect() as connection:
+            ticket_id = connection.execute(text("SELECT id FROM handoff_ticket WHERE conversation_id = :c "
+                                                "AND status = 'queued'"), {"c": conversation_id}).scalar_one()
+        engine.dispose()
+        ticket = page.locator(f'[data-testid="ticket-{ticket_id}"]')
         expect(ticket).to_be_visible()
         ticket.click()
         page.click('[data-testid="claim"]')
