@@ -33,7 +33,6 @@ from service.errors import ConflictError, NotFoundError, ServiceError
 from service.pii import find_mobile, mask_text
 from service.texts import text as t
 from staff.enums import StaffRole
-from staff.models import StaffMember
 
 logger = logging.getLogger(__name__)
 
@@ -239,10 +238,10 @@ async def handle_agent_message(router: ConversationRouter, conversation_id: str,
     return []
 
 
-async def claim_ticket(app: FastAPI, *, ticket_id: int, agent: StaffMember) -> HandoffTicket:
+async def claim_ticket(app: FastAPI, *, ticket_id: int, agent: Staff) -> HandoffTicket:
     """Gives a waiting ticket to the agent and tells the citizen who joined."""
     async with app.state.database.async_session() as db_session:
-        ticket = handoff_service.claim(db_session=db_session, ticket_id=ticket_id, agent_id=agent.id)
+        ticket = handoff_service.claim(db_session=db_session, ticket_id=ticket_id, agent_id=agent.account_id)
         conversation = conversation_service.get_or_404(db_session=db_session, conversation_id=ticket.conversation_id)
         live = conversation.mode == ConversationMode.waiting
         if live:

@@ -120,7 +120,7 @@ def get_queue(agent: StaffDep, request: Request, db_session: SessionDep) -> dict
     """Returns the waiting tickets in serving order, the callbacks, and the agent's own chats."""
     queued = handoff_service.get_queue(db_session=db_session)
     callbacks = handoff_service.get_queue(db_session=db_session, status=TicketStatus.callback)
-    mine = handoff_service.get_for_agent(db_session=db_session, agent_id=agent.id)
+    mine = handoff_service.get_for_agent(db_session=db_session, agent_id=agent.account_id)
     return {
         "queued": [ticket_read(t, i).model_dump(mode="json") for i, t in enumerate(queued, start=1)],
         "callbacks": [ticket_read(t).model_dump(mode="json") for t in callbacks],

@@ -152,6 +152,13 @@ class Staff:
         """Tells whether this member runs the team (acknowledges escalations, edits canned replies)."""
         return self.role == StaffRole.supervisor
 
+    @property
+    def account_id(self) -> int:
+        """The console account's id. Only internal callers have none, and they never reach account-bound APIs."""
+        if self.id is None:
+            raise ServiceError("this action needs a console account", code="forbidden", status_code=403)
+        return self.id
+
     def may(self, area: Area) -> bool:
         """Tells whether this member may use an area of the console."""
         return may_enter(self.role, area)

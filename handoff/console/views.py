@@ -108,7 +108,7 @@ async def console_socket(websocket: WebSocket) -> None:
 
     follow(flows.QUEUE_TOPIC, "queue")
     follow(STAFF_TOPIC, "staff")
-    follow(flows.agent_topic(agent.id), "agent")
+    follow(flows.agent_topic(agent.account_id), "agent")
     sender = asyncio.create_task(send_all())
     try:
         while True:
@@ -120,13 +120,13 @@ async def console_socket(websocket: WebSocket) -> None:
             kind = command.get("type") if isinstance(command, dict) else None
             if kind == "ping":
                 async with app.state.database.async_session() as db_session:
-                    handoff_service.set_presence(db_session=db_session, agent_id=agent.id, online=True)
+                    handoff_service.set_presence(db_session=db_session, agent_id=agent.account_id, online=True)
                 await outgoing.put({"topic": "self", "type": "pong"})
             elif kind == "watch":
                 conversation_id = str(command.get("conversation_id", ""))
                 for topic in [t for t in forwarders if t.startswith("conversation:")]:
                     forwarders.pop(topic).cancel()
-                if _may_watch(websocket, agent.id, agent.role, conversation_id):
+                if _may_watch(websocket, agent.account_id, agent.role, conversation_id):
                     follow(f"conversation:{conversation_id}", "conversation")
                     await outgoing.put({"topic": "self", "type": "watching", "conversation_id": conversation_id})
                 else:
